@@ -1,0 +1,207 @@
+package dev.tfo;
+
+import dev.tfo.internal.Procfs;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
+
+import java.util.OptionalInt;
+
+/**
+ * What TCP Fast Open can do in this JVM right now, and the one-sentence fix when it cannot.
+ *
+ * <p>{@code
+ * TfoSupport support = TfoSupport.current();
+ * if (!support.isFullyAvailable()) {
+ *     System.err.println(support.summary());   // names the exact sysctl, docker flag or pod setting
+ * }
+ * }
+ *
+ * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, and compares it with
+ * what Netty's epoll and io_uring transports read once, when they initialised: Netty never sees a later
+ * change, so a mismatch means TFO stays in the state Netty saw until the JVM restarts.
+ */
+public final class TfoSupport {
+    /** Bit 0x1 of {@code net.ipv4.tcp_fastopen}: clients may send data in the SYN. */
+    public static final int CLIENT = 0x1;
+    /** Bit 0x2: listeners with {@code TCP_FASTOPEN} accept data in the SYN. */
+    public static final int SERVER = 0x2;
+    /** Bit 0x4: clients send data in the SYN without any cookie. */
+    public static final int CLIENT_NO_COOKIE = 0x4;
+    /** Bit 0x200: listeners accept data in the SYN without any cookie. */
+    public static final int SERVER_NO_COOKIE = 0x200;
+    /** Bit 0x400: every listener does TFO, even without the {@code TCP_FASTOPEN} socket option. */
+    public static final int SERVER_ALL_LISTENERS = 0x400;
+
+    /** The fix, in every environment, for a sysctl lacking the client and server bits. */
+    public static final String FIX = "sysctl -w net.ipv4.tcp_fastopen=3 (host), "
+            + "docker run --sysctl net.ipv4.tcp_fastopen=3 (container), or securityContext.sysctls "
+            + "[{name: net.ipv4.tcp_fastopen, value: \"3\"}] in a Kubernetes pod";
+
+    private final int sysctl;
+    private final boolean epollAvailable;
+    private final Throwable epollCause;
+    private final boolean ioUringAvailable;
+    private final Throwable ioUringCause;
+    private final boolean epollClient;
+    private final boolean epollServer;
+    private final boolean ioUringClient;
+    private final boolean ioUringServer;
+
+    private TfoSupport(int sysctl) {
+        this.sysctl = sysctl;
+        this.epollAvailable = Epoll.isAvailable();
+        this.epollCause = Epoll.unavailabilityCause();
+        this.ioUringAvailable = IoUring.isAvailable();
+        this.ioUringCause = IoUring.unavailabilityCause();
+        this.epollClient = Epoll.isTcpFastOpenClientSideAvailable();
+        this.epollServer = Epoll.isTcpFastOpenServerSideAvailable();
+        this.ioUringClient = IoUring.isTcpFastOpenClientSideAvailable();
+        this.ioUringServer = IoUring.isTcpFastOpenServerSideAvailable();
+    }
+
+    /** Reads the live sysctl and the transports' state now. */
+    public static TfoSupport current() {
+        OptionalInt value = Procfs.readInt(Procfs.TCP_FASTOPEN);
+        return new TfoSupport(value.orElse(-1));
+    }
+
+    /** The live value of {@code net.ipv4.tcp_fastopen}, or -1 when it cannot be read (not Linux). */
+    public int sysctl() {
+        return sysctl;
+    }
+
+    /** Whether the live sysctl has every bit of {@code mask}. */
+    public boolean has(int mask) {
+        return sysctl >= 0 && (sysctl & mask) == mask;
+    }
+
+    /** Whether Netty's epoll transport can be used, see {@link #epollUnavailabilityCause()}. */
+    public boolean epollAvailable() {
+        return epollAvailable;
+    }
+
+    /** Why epoll cannot be used, or {@code null}. */
+    public Throwable epollUnavailabilityCause() {
+        return epollCause;
+    }
+
+    /** Whether Netty's io_uring transport can be used, see {@link #ioUringUnavailabilityCause()}. */
+    public boolean ioUringAvailable() {
+        return ioUringAvailable;
+    }
+
+    /** Why io_uring cannot be used, or {@code null}. */
+    public Throwable ioUringUnavailabilityCause() {
+        return ioUringCause;
+    }
+
+    /** Whether Netty's epoll transport (as initialised) sends data in the SYN. */
+    public boolean epollClientTfo() {
+        return epollClient;
+    }
+
+    /** Whether Netty's epoll transport (as initialised) applies {@code TCP_FASTOPEN} to listeners. */
+    public boolean epollServerTfo() {
+        return epollServer;
+    }
+
+    /** Whether Netty's io_uring transport (as initialised) sends data in the SYN. */
+    public boolean ioUringClientTfo() {
+        return ioUringClient;
+    }
+
+    /** Whether Netty's io_uring transport (as initialised) applies {@code TCP_FASTOPEN} to listeners. */
+    public boolean ioUringServerTfo() {
+        return ioUringServer;
+    }
+
+    /**
+     * Whether Netty's cached view differs from the live sysctl for an available native transport: the
+     * sysctl changed after Netty initialised, and only a JVM restart makes Netty see it.
+     */
+    public boolean nettyViewStale() {
+        if (sysctl < 0) {
+            return false;
+        }
+        boolean liveClient = has(CLIENT);
+        boolean liveServer = has(SERVER);
+        return epollAvailable && (epollClient != liveClient || epollServer != liveServer)
+                || ioUringAvailable && (ioUringClient != liveClient || ioUringServer != liveServer);
+    }
+
+    /** Whether client and server TFO both work now on at least one native transport, as Netty sees it. */
+    public boolean isFullyAvailable() {
+        return has(CLIENT | SERVER) && !nettyViewStale()
+                && (epollAvailable && epollClient && epollServer || ioUringAvailable && ioUringClient && ioUringServer);
+    }
+
+    /** One human sentence: what works, and if anything does not, the exact fix. */
+    public String summary() {
+        if (sysctl < 0) {
+            return "TCP Fast Open is unavailable: /proc/sys/net/ipv4/tcp_fastopen cannot be read (not Linux?); "
+                    + "connections fall back to plain TCP.";
+        }
+        if (!epollAvailable && !ioUringAvailable) {
+            return "TCP Fast Open is unavailable: neither Netty epoll nor io_uring loads (" + epollCause
+                    + "); add netty-transport-native-epoll for your platform.";
+        }
+        if (nettyViewStale()) {
+            return "net.ipv4.tcp_fastopen is now " + sysctl + " but Netty read another value when it "
+                    + "initialised (client " + (epollAvailable ? epollClient : ioUringClient) + ", server "
+                    + (epollAvailable ? epollServer : ioUringServer) + "): restart the JVM for Netty to see it.";
+        }
+        if (!has(CLIENT) && !has(SERVER)) {
+            return "TCP Fast Open is off (net.ipv4.tcp_fastopen=" + sysctl + "). Fix: " + FIX + ".";
+        }
+        if (!has(SERVER)) {
+            return "TCP Fast Open works for clients only (net.ipv4.tcp_fastopen=" + sysctl
+                    + " lacks the server bit 0x2, so TCP_FASTOPEN on listeners is silently ignored). Fix: " + FIX + ".";
+        }
+        if (!has(CLIENT)) {
+            return "TCP Fast Open works for servers only (net.ipv4.tcp_fastopen=" + sysctl
+                    + " lacks the client bit 0x1, so connections send plain SYNs). Fix: " + FIX + ".";
+        }
+        return "TCP Fast Open is available for clients and servers (net.ipv4.tcp_fastopen=" + sysctl + ", "
+                + (epollAvailable ? "epoll" : "") + (epollAvailable && ioUringAvailable ? " and " : "")
+                + (ioUringAvailable ? "io_uring" : "") + ").";
+    }
+
+    /** The whole diagnosis, one fact per line: sysctl bits, transports, Netty's cached view, the summary. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("net.ipv4.tcp_fastopen = ").append(sysctl < 0 ? "unreadable" : sysctl + " (0x"
+                + Integer.toHexString(sysctl) + ")").append('\n');
+        bit(sb, CLIENT, "client: send data in the SYN when a cookie is cached");
+        bit(sb, SERVER, "server: listeners with TCP_FASTOPEN accept data in the SYN");
+        bit(sb, CLIENT_NO_COOKIE, "client without cookie: data in every SYN (trusted networks only)");
+        bit(sb, SERVER_NO_COOKIE, "server without cookie: accept data in any SYN (trusted networks only)");
+        bit(sb, SERVER_ALL_LISTENERS, "every listener does TFO without the socket option");
+        transport(sb, "epoll", epollAvailable, epollCause, epollClient, epollServer);
+        transport(sb, "io_uring", ioUringAvailable, ioUringCause, ioUringClient, ioUringServer);
+        sb.append("Netty's cached view ").append(nettyViewStale() ? "DIFFERS from" : "matches")
+                .append(" the live sysctl\n");
+        sb.append(summary());
+        return sb.toString();
+    }
+
+    private void bit(StringBuilder sb, int mask, String meaning) {
+        sb.append(String.format("  0x%-3x %s  %s%n", mask, has(mask) ? "on " : "off", meaning));
+    }
+
+    private static void transport(StringBuilder sb, String name, boolean available, Throwable cause,
+                                  boolean client, boolean server) {
+        sb.append(name).append(": ");
+        if (available) {
+            sb.append("available; Netty saw client TFO ").append(client ? "on" : "off").append(", server TFO ")
+                    .append(server ? "on" : "off").append(" when it initialised\n");
+        } else {
+            sb.append("unavailable (").append(cause).append(")\n");
+        }
+    }
+
+    /** Same as {@link #summary()}. */
+    @Override
+    public String toString() {
+        return summary();
+    }
+}

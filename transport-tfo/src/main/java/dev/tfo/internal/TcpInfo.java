@@ -1,0 +1,140 @@
+package dev.tfo.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.unix.RawUnixChannelOption;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The fields of Linux {@code struct tcp_info} that prove or disprove TFO, decoded from the raw bytes of
+ * {@code getsockopt(IPPROTO_TCP, TCP_INFO)}.
+ *
+ * <p>Layout (include/uapi/linux/tcp.h): byte 0 {@code tcpi_state}; byte 5 {@code tcpi_options}; byte 7
+ * holds {@code tcpi_delivery_rate_app_limited:1} then {@code tcpi_fastopen_client_fail:2} (Linux 5.5+);
+ * {@code tcpi_rtt} (u32, microseconds) at offset 68; {@code tcpi_total_retrans} (u32) at offset 100.
+ */
+public final class TcpInfo {
+    /** Length requested from the kernel: enough for every field decoded here. */
+    public static final int LENGTH = 104;
+    /** {@code getsockopt(IPPROTO_TCP=6, TCP_INFO=11)}, supported by Netty's epoll and io_uring channels. */
+    public static final RawUnixChannelOption OPTION = new RawUnixChannelOption("TCP_INFO", 6, 11, LENGTH);
+
+    /** {@code TCP_ESTABLISHED}. */
+    public static final int STATE_ESTABLISHED = 1;
+    /** {@code TCP_SYN_SENT}: the handshake of a client socket is not over. */
+    public static final int STATE_SYN_SENT = 2;
+    /** {@code TCP_SYN_RECV}: a TFO child accepted before the handshake is over. */
+    public static final int STATE_SYN_RECV = 3;
+
+    /** {@code TCPI_OPT_SYN_DATA}: client: data in the SYN was acked; server: the SYN carried data. */
+    public static final int OPT_SYN_DATA = 0x20;
+    /** {@code TCPI_OPT_TFO_CHILD}: a server socket created by a TFO SYN. */
+    public static final int OPT_TFO_CHILD = 0x80;
+
+    /** {@code TFO_STATUS_UNSPEC}: nothing went wrong, or no TFO was attempted. */
+    public static final int FAIL_UNSPEC = 0;
+    /** {@code TFO_COOKIE_UNAVAILABLE}: no cookie was cached; the SYN requested one. */
+    public static final int FAIL_COOKIE_UNAVAILABLE = 1;
+    /** {@code TFO_DATA_NOT_ACKED}: the SYN-ACK did not acknowledge the SYN's data. */
+    public static final int FAIL_DATA_NOT_ACKED = 2;
+    /** {@code TFO_SYN_RETRANSMITTED}: the SYN with data was retransmitted (lost or dropped). */
+    public static final int FAIL_SYN_RETRANSMITTED = 3;
+
+    private final int state;
+    private final int options;
+    private final int clientFail;
+    private final long rttMicros;
+    private final long totalRetrans;
+    private final int length;
+
+    private TcpInfo(int state, int options, int clientFail, long rttMicros, long totalRetrans, int length) {
+        this.state = state;
+        this.options = options;
+        this.clientFail = clientFail;
+        this.rttMicros = rttMicros;
+        this.totalRetrans = totalRetrans;
+        this.length = length;
+    }
+
+    /**
+     * Decodes raw {@code tcp_info} bytes in native (little-endian on every Linux target Netty ships) order,
+     * from the buffer's position to its limit.
+     *
+     * @throws IllegalArgumentException when fewer than 8 bytes are present
+     */
+    public static TcpInfo decode(ByteBuffer raw) {
+        ByteBuffer b = raw.duplicate().order(ByteOrder.nativeOrder());
+        int base = b.position();
+        int len = b.remaining();
+        if (len < 8) {
+            throw new IllegalArgumentException("tcp_info: " + len + " bytes, need at least 8");
+        }
+        int state = b.get(base) & 0xff;
+        int options = b.get(base + 5) & 0xff;
+        int clientFail = (b.get(base + 7) >> 1) & 3;
+        long rtt = len >= 72 ? Integer.toUnsignedLong(b.getInt(base + 68)) : -1;
+        long retrans = len >= 104 ? Integer.toUnsignedLong(b.getInt(base + 100)) : -1;
+        return new TcpInfo(state, options, clientFail, rtt, retrans, len);
+    }
+
+    /**
+     * Reads {@code tcp_info} of a native (epoll or io_uring) socket channel.
+     *
+     * @return the decoded fields, or {@code null} when the channel's transport cannot report them (NIO)
+     *         or the socket is already closed
+     */
+    public static TcpInfo read(Channel channel) {
+        if (!Transport.of(channel).isNative() || !channel.isOpen()) {
+            return null;
+        }
+        try {
+            ByteBuffer raw = channel.config().getOption(OPTION);
+            return raw == null ? null : decode(raw);
+        } catch (RuntimeException e) {
+            // The socket was closed between the check and getsockopt (EBADF surfaces as a ChannelException).
+            return null;
+        }
+    }
+
+    /** {@code tcpi_state}. */
+    public int state() {
+        return state;
+    }
+
+    /** {@code tcpi_options}. */
+    public int options() {
+        return options;
+    }
+
+    /** {@code tcpi_fastopen_client_fail} (0..3). */
+    public int clientFail() {
+        return clientFail;
+    }
+
+    /** {@code tcpi_rtt} in microseconds, or -1 when the kernel returned too few bytes. */
+    public long rttMicros() {
+        return rttMicros;
+    }
+
+    /** {@code tcpi_total_retrans}, or -1 when the kernel returned too few bytes. */
+    public long totalRetrans() {
+        return totalRetrans;
+    }
+
+    /** Whether the client's handshake is still in progress. */
+    public boolean synSent() {
+        return state == STATE_SYN_SENT;
+    }
+
+    /** Whether {@code TCPI_OPT_SYN_DATA} is set. */
+    public boolean synData() {
+        return (options & OPT_SYN_DATA) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpInfo(state=" + state + ", options=0x" + Integer.toHexString(options) + ", fastopen_client_fail="
+                + clientFail + ", rtt=" + rttMicros + "us, total_retrans=" + totalRetrans + ", bytes=" + length + ')';
+    }
+}

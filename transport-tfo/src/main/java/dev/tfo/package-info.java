@@ -1,0 +1,17 @@
+/**
+ * TCP Fast Open (<a href="https://www.rfc-editor.org/rfc/rfc7413">RFC 7413</a>) for Netty's native
+ * transports, made safe to use and provable on every connection.
+ *
+ * <ul>
+ *   <li>{@link dev.tfo.TfoBootstraps} configures a {@code ServerBootstrap} or {@code Bootstrap} and connects
+ *       with a first flight of data that rides in the SYN whenever the kernel holds a cookie.</li>
+ *   <li>{@link dev.tfo.TfoResult} tells, per connection and from the kernel's {@code tcp_info}, whether the
+ *       data really travelled in the SYN ({@link dev.tfo.TfoOutcome}).</li>
+ *   <li>{@link dev.tfo.TfoSupport} diagnoses what the kernel and Netty allow right now, with the fix.</li>
+ *   <li>{@link dev.tfo.TfoCounters} snapshots the kernel's {@code TCPFastOpen*} counters.</li>
+ * </ul>
+ *
+ * <p>Data in a SYN may be delivered twice and is processed by the server before the handshake completes
+ * (RFC 7413, section 6): a first flight must be idempotent.
+ */
+package dev.tfo;
