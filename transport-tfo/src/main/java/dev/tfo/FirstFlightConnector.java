@@ -12,6 +12,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 
 import java.net.SocketAddress;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * One {@link TfoBootstraps#connect}: register, write the first flight, connect (Netty sends the first
@@ -93,6 +94,9 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
         }
         data.retain(); // the connector's own reference, see the class comment
         write = channel.write(data);
+        // Through the whole pipeline: an SslHandler wraps its ClientHello now, so that it is the first flight;
+        // the gate holds this flush until the connect has completed.
+        channel.flush();
         channel.connect(remote);
         verdict = gate.watcher().result();
         write.addListener(this);
@@ -101,12 +105,16 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
 
     /** Called twice: when the write and when the handshake verdict are done. */
     @Override
-    public void operationComplete(Future<Object> ignored) {
+    public void operationComplete(Future<Object> done) {
         if (--pending > 0) {
+            if (!done.isSuccess()) {
+                // E.g. the connect failed (EOPNOTSUPP) while the first flight, already marked flushed, still
+                // waits in the outbound buffer of an open channel: closing fails that write, so both are in.
+                channel.close();
+            }
             return;
         }
-        Throwable cause = !verdict.isSuccess() ? verdict.cause()
-                : write.isSuccess() ? null : write.cause();
+        Throwable cause = cause(verdict, write);
         if (cause == null) {
             data.release();
             promise.trySuccess(channel);
@@ -124,6 +132,19 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
         }
         data.release();
         promise.tryFailure(cause);
+    }
+
+    /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
+    private static Throwable cause(Future<?> verdict, Future<?> write) {
+        Throwable v = verdict.isSuccess() ? null : verdict.cause();
+        Throwable w = write.isSuccess() ? null : write.cause();
+        if (v == null) {
+            return w;
+        }
+        if (v instanceof ClosedChannelException && w != null && !(w instanceof ClosedChannelException)) {
+            return w;
+        }
+        return v;
     }
 
     private static boolean isEopnotsupp(Throwable cause) {

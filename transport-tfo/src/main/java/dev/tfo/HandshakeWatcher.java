@@ -99,7 +99,10 @@ final class HandshakeWatcher implements Runnable {
             return;
         }
         TcpInfo info = TcpInfo.read(channel);
-        if (info != null && info.synSent()) {
+        if (info != null && (info.synSent() || info.state() == TcpInfo.STATE_CLOSE)) {
+            // SYN_SENT: the handshake is not over. CLOSE: it failed (refused or reset after the data left in
+            // the SYN); Netty is about to surface the error through exceptionCaught or the close, which fail
+            // the result. Either way this is not yet a verdict.
             reschedule();
             return;
         }

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.internal.logging.InternalLogger;
@@ -58,6 +59,8 @@ import static java.util.Objects.requireNonNull;
 public final class TfoBootstraps {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoBootstraps.class);
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE=34)}. */
+    static final IntegerUnixChannelOption NO_COOKIE = new IntegerUnixChannelOption("TCP_FASTOPEN_NO_COOKIE", 6, 34);
 
     private TfoBootstraps() {
     }
@@ -88,6 +91,45 @@ public final class TfoBootstraps {
     }
 
     /**
+     * Enables TFO on a server with options: the queue length, the listener's own keys (set on each listener
+     * with a fresh option buffer when it registers, rotated live through the {@link TfoKeyRing}) and
+     * cookie-less mode. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
+     * If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
+     * (never the key). On a transport without TFO (NIO) logs a warning and leaves keys and cookie-less mode
+     * unset.
+     *
+     * <p>{@code
+     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+     * TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).keys(keys).build()).bind(443).sync();
+     * }
+     *
+     * @param serverBootstrap a bootstrap whose channel (or channel factory) is set to a TCP server channel
+     * @param options         the options
+     * @return {@code serverBootstrap}
+     * @throws IllegalArgumentException when the channel is not a TCP server socket
+     * @throws IllegalStateException    when no channel or channel factory is set
+     */
+    public static ServerBootstrap server(ServerBootstrap serverBootstrap, TfoServerOptions options) {
+        requireNonNull(serverBootstrap, "serverBootstrap");
+        requireNonNull(options, "options");
+        Class<?> type = probeChannelClass(serverBootstrap, "serverBootstrap");
+        server(serverBootstrap, options.queueLength());
+        if (!Transport.ofClass(type).isNative()) {
+            return serverBootstrap;
+        }
+        serverBootstrap.option(NO_COOKIE, options.noCookie() ? 1 : null);
+        ChannelHandler current = serverBootstrap.config().handler();
+        ChannelHandler user = current instanceof TfoServerInitializer
+                ? ((TfoServerInitializer) current).userHandler() : current;
+        if (options.keys().isPresent()) {
+            serverBootstrap.handler(new TfoServerInitializer(user, options.keys().get()));
+        } else if (current instanceof TfoServerInitializer) {
+            serverBootstrap.handler(user);
+        }
+        return serverBootstrap;
+    }
+
+    /**
      * Enables TFO on a client bootstrap: sets {@link ChannelOption#TCP_FASTOPEN_CONNECT} and puts the
      * first-flight handler nearest the head of each channel's pipeline, before the bootstrap's own handler
      * (so call it after {@code handler(...)}). Idempotent.
@@ -102,10 +144,35 @@ public final class TfoBootstraps {
         if (isConfigured(bootstrap)) {
             return bootstrap;
         }
+        return client(bootstrap, TfoClientOptions.defaults());
+    }
+
+    /**
+     * Enables TFO on a client bootstrap with options: the {@link TfoBackoff} that {@link #connect} consults
+     * and teaches, and cookie-less mode ({@code TCP_FASTOPEN_NO_COOKIE}, see
+     * {@link TfoClientOptions.Builder#noCookie}). Otherwise like {@link #client(Bootstrap)}; calling it again
+     * replaces the options.
+     *
+     * <p>{@code
+     * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build());
+     * }
+     *
+     * @param bootstrap a bootstrap with group, channel and handler set; its channel must be a TCP socket
+     * @param options   the options
+     * @return {@code bootstrap}
+     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
+     * @throws IllegalStateException    when the group, channel or handler is not set
+     */
+    public static Bootstrap client(Bootstrap bootstrap, TfoClientOptions options) {
+        requireNonNull(bootstrap, "bootstrap");
+        requireNonNull(options, "options");
         if (bootstrap.config().group() == null) {
             throw new IllegalStateException("bootstrap: group not set");
         }
         ChannelHandler handler = bootstrap.config().handler();
+        if (handler instanceof TfoClientInitializer) {
+            handler = ((TfoClientInitializer) handler).userHandler();
+        }
         if (handler == null) {
             throw new IllegalStateException("bootstrap: handler not set (set it before TfoBootstraps.client)");
         }
@@ -113,7 +180,15 @@ public final class TfoBootstraps {
         if (!SocketChannel.class.isAssignableFrom(type)) {
             throw new IllegalArgumentException("bootstrap: channel " + type.getName() + " is not a TCP SocketChannel");
         }
-        return bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true).handler(new TfoClientInitializer(handler));
+        if (Transport.ofClass(type).isNative()) {
+            if (options.noCookie()) {
+                bootstrap.option(NO_COOKIE, 1);
+            } else if (bootstrap.config().options().containsKey(NO_COOKIE)) {
+                bootstrap.option(NO_COOKIE, null);
+            }
+        }
+        return bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true)
+                .handler(new TfoClientInitializer(handler, options));
     }
 
     /**
@@ -126,6 +201,11 @@ public final class TfoBootstraps {
      * within {@code CONNECT_TIMEOUT_MILLIS}; the channel is then closed. If the kernel refuses data in the
      * SYN because {@code net.ipv4.tcp_fastopen} was turned off after Netty initialised, the same bytes are
      * sent again by a plain connect.
+     *
+     * <p>The bootstrap's {@link TfoBackoff} (see {@link TfoClientOptions}) is consulted first: while it backs
+     * off from the destination, the connection is a plain connect with the same bytes and its
+     * {@link TfoResult} is {@link TfoOutcome#NOT_ATTEMPTED} with the backoff as reason. Every outcome is then
+     * recorded into it.
      *
      * <p>Ownership of {@code firstFlight} passes to this method: it is released exactly once, on success
      * and on every failure (including invalid arguments), except when it is {@code null} or already released.
@@ -155,7 +235,20 @@ public final class TfoBootstraps {
             ReferenceCountUtil.safeRelease(firstFlight);
             throw e;
         }
-        return FirstFlightConnector.connect(configured, remoteAddress, firstFlight, null);
+        TfoBackoff backoff = ((TfoClientInitializer) configured.config().handler()).options().backoff();
+        String skip = backoff.skipReason(remoteAddress);
+        Bootstrap chosen = skip == null ? configured
+                : configured.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, false);
+        Future<Channel> connected = FirstFlightConnector.connect(chosen, remoteAddress, firstFlight, skip);
+        connected.addListener(f -> {
+            if (!f.isSuccess()) {
+                backoff.record(remoteAddress, null);
+                return;
+            }
+            Future<TfoResult> result = TfoResult.of((Channel) f.getNow());
+            backoff.record(remoteAddress, result.isSuccess() ? result.getNow().outcome() : null);
+        });
+        return connected;
     }
 
     private static boolean isConfigured(Bootstrap bootstrap) {

@@ -27,6 +27,9 @@ public final class TcpInfo {
     /** {@code TCP_SYN_RECV}: a TFO child accepted before the handshake is over. */
     public static final int STATE_SYN_RECV = 3;
 
+    /** {@code TCP_CLOSE}: e.g. a connect refused after the SYN left with data. */
+    public static final int STATE_CLOSE = 7;
+
     /** {@code TCPI_OPT_SYN_DATA}: client: data in the SYN was acked; server: the SYN carried data. */
     public static final int OPT_SYN_DATA = 0x20;
     /** {@code TCPI_OPT_TFO_CHILD}: a server socket created by a TFO SYN. */

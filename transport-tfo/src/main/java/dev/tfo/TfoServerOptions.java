@@ -1,0 +1,152 @@
+package dev.tfo;
+
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How {@link TfoBootstraps#server(io.netty.bootstrap.ServerBootstrap, TfoServerOptions)} sets up a listener:
+ * the TFO queue length, the keys (optional; default: the host's {@code net.ipv4.tcp_fastopen_key}, random
+ * per boot and per network namespace) and cookie-less mode. Immutable.
+ *
+ * <p>{@code
+ * TfoServerOptions options = TfoServerOptions.builder()
+ *         .queueLength(256)
+ *         .keys(TfoKeyRing.watch(Path.of("/run/secrets/tfo/key")))
+ *         .build();
+ * TfoBootstraps.server(serverBootstrap, options).bind(443).sync();
+ * }
+ */
+public final class TfoServerOptions {
+    /** The default TFO queue length. */
+    public static final int DEFAULT_QUEUE_LENGTH = 256;
+
+    private final int queueLength;
+    private final TfoKeyRing keys;
+    private final boolean noCookie;
+
+    private TfoServerOptions(Builder b) {
+        this.queueLength = b.queueLength;
+        this.keys = b.keys;
+        this.noCookie = b.noCookie;
+    }
+
+    /**
+     * A builder with the defaults: queue length {@value #DEFAULT_QUEUE_LENGTH}, the host's key, cookies
+     * required.
+     *
+     * <p>{@code TfoServerOptions o = TfoServerOptions.builder().queueLength(64).build();}
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The TFO queue length: how many SYN-data connections may await the end of their handshake.
+     *
+     * <p>{@code int q = options.queueLength();}
+     *
+     * @return the queue length
+     */
+    public int queueLength() {
+        return queueLength;
+    }
+
+    /**
+     * The listener's own keys, if set; otherwise the host's {@code net.ipv4.tcp_fastopen_key} applies.
+     *
+     * <p>{@code options.keys().ifPresent(ring -> ring.rotate(TfoKey.generate()));}
+     *
+     * @return the key ring, or empty
+     */
+    public Optional<TfoKeyRing> keys() {
+        return Optional.ofNullable(keys);
+    }
+
+    /**
+     * Whether the listener accepts data in a SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}).
+     *
+     * <p>{@code if (options.noCookie()) log.warn("cookie-less TFO: trusted networks only");}
+     *
+     * @return whether cookie-less mode is on
+     */
+    public boolean noCookie() {
+        return noCookie;
+    }
+
+    @Override
+    public String toString() {
+        return "TfoServerOptions(queueLength=" + queueLength + ", keys=" + (keys == null ? "host" : keys)
+                + ", noCookie=" + noCookie + ')';
+    }
+
+    /** Builds {@link TfoServerOptions}. Not thread-safe. */
+    public static final class Builder {
+        private int queueLength = DEFAULT_QUEUE_LENGTH;
+        private TfoKeyRing keys;
+        private boolean noCookie;
+
+        private Builder() {
+        }
+
+        /**
+         * The TFO queue length ({@code TCP_FASTOPEN}); the kernel caps it at {@code net.core.somaxconn}. When
+         * it is full, SYN data is not accepted (the client resends it after the handshake).
+         *
+         * <p>{@code builder.queueLength(1024)}
+         *
+         * @param queueLength &gt; 0
+         * @return this builder
+         * @throws IllegalArgumentException when {@code queueLength <= 0}
+         */
+        public Builder queueLength(int queueLength) {
+            if (queueLength <= 0) {
+                throw new IllegalArgumentException("queueLength must be > 0, was " + queueLength);
+            }
+            this.queueLength = queueLength;
+            return this;
+        }
+
+        /**
+         * The listener's keys ({@code TCP_FASTOPEN_KEY}), set on each listener when it registers and changed
+         * live by {@link TfoKeyRing#rotate}. Servers sharing an address must share their keys for the
+         * cookies one issues to be accepted by the others.
+         *
+         * <p>{@code builder.keys(TfoKeyRing.of(TfoKey.parse(secret)))}
+         *
+         * @param keys the key ring; may be shared by several bootstraps
+         * @return this builder
+         */
+        public Builder keys(TfoKeyRing keys) {
+            this.keys = requireNonNull(keys, "keys");
+            return this;
+        }
+
+        /**
+         * Accepts data in a SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}). <b>Only on trusted
+         * networks</b>: without the cookie, any host (or spoofed source address) can make the server process
+         * a request before the handshake proves the client's address, i.e. cheap amplification and
+         * request-flooding. Clients must opt in as well ({@link TfoClientOptions.Builder#noCookie}).
+         *
+         * <p>{@code builder.noCookie(true)}
+         *
+         * @param noCookie whether to accept SYN data without a cookie
+         * @return this builder
+         */
+        public Builder noCookie(boolean noCookie) {
+            this.noCookie = noCookie;
+            return this;
+        }
+
+        /**
+         * The options.
+         *
+         * @return immutable options
+         */
+        public TfoServerOptions build() {
+            return new TfoServerOptions(this);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package dev.tfo;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * An in-process echo server and a client that sends one first flight per connection and collects the echo,
+ * on a chosen transport. Shared by the tests of this module.
+ */
+final class EchoFixture implements AutoCloseable {
+    /** A transport under test. */
+    enum Kind {
+        EPOLL(EpollIoHandler::newFactory, EpollServerSocketChannel.class, EpollSocketChannel.class),
+        IO_URING(IoUringIoHandler::newFactory, IoUringServerSocketChannel.class, IoUringSocketChannel.class),
+        NIO(NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+
+        final Supplier<IoHandlerFactory> factory;
+        final Class<? extends ServerChannel> serverChannel;
+        final Class<? extends Channel> channel;
+
+        Kind(Supplier<IoHandlerFactory> factory, Class<? extends ServerChannel> serverChannel,
+             Class<? extends Channel> channel) {
+            this.factory = factory;
+            this.serverChannel = serverChannel;
+            this.channel = channel;
+        }
+    }
+
+    /** What one connection gave. */
+    static final class Exchange {
+        final TfoResult client;
+        final byte[] echoed;
+
+        Exchange(TfoResult client, byte[] echoed) {
+            this.client = client;
+            this.echoed = echoed;
+        }
+    }
+
+    final Kind kind;
+    final EventLoopGroup group;
+    final BlockingQueue<TfoResult> serverResults = new LinkedBlockingQueue<>();
+    private Channel server;
+
+    EchoFixture(Kind kind) {
+        this.kind = kind;
+        this.group = new MultiThreadIoEventLoopGroup(2, kind.factory.get());
+    }
+
+    /** Starts the echo server; {@code queueLength <= 0}: without TCP_FASTOPEN. */
+    SocketAddress startServer(String host, int queueLength) throws InterruptedException {
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(kind.serverChannel)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        TfoResult.of(ch).addListener(f -> serverResults.add((TfoResult) f.getNow()));
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ctx.writeAndFlush(msg);
+                            }
+                        });
+                    }
+                });
+        if (queueLength > 0) {
+            TfoBootstraps.server(sb, queueLength);
+        }
+        server = sb.bind(new InetSocketAddress(host, 0)).sync().channel();
+        return server.localAddress();
+    }
+
+    void stopServer() throws InterruptedException {
+        server.close().sync();
+    }
+
+    /** A client bootstrap whose handler collects {@code expected} bytes into {@code sink}. */
+    Bootstrap clientBootstrap(int expected, CompletableFuture<byte[]> sink) {
+        return new Bootstrap().group(group).channel(kind.channel).handler(collector(expected, sink));
+    }
+
+    static ChannelHandler collector(int expected, CompletableFuture<byte[]> sink) {
+        return new ChannelInboundHandlerAdapter() {
+            private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf buf = (ByteBuf) msg;
+                try {
+                    buf.readBytes(got, buf.readableBytes());
+                } catch (java.io.IOException e) {
+                    sink.completeExceptionally(e);
+                } finally {
+                    buf.release();
+                }
+                if (got.size() >= expected) {
+                    sink.complete(got.toByteArray());
+                    ctx.close();
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                sink.complete(got.toByteArray());
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                sink.completeExceptionally(cause);
+                ctx.close();
+            }
+        };
+    }
+
+    /** One connection through {@link TfoBootstraps#connect}: sends {@code payload}, waits for its echo. */
+    Exchange exchange(SocketAddress server, byte[] payload) throws Exception {
+        CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+        Bootstrap b = TfoBootstraps.client(clientBootstrap(payload.length, echoed));
+        Channel ch = TfoBootstraps.connect(b, server, Unpooled.wrappedBuffer(payload)).get(10, TimeUnit.SECONDS);
+        TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
+        return new Exchange(result, echoed.get(20, TimeUnit.SECONDS));
+    }
+
+    static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (server != null) {
+            server.close().sync();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).sync();
+    }
+}

@@ -1,0 +1,196 @@
+package dev.tfo;
+
+import dev.tfo.EchoFixture.Exchange;
+import dev.tfo.EchoFixture.Kind;
+import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.FreshNetns;
+import dev.tfo.testkit.Packet;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Real TFO, in a JVM inside a fresh network namespace with {@code net.ipv4.tcp_fastopen=3} (the testkit's
+ * netns-java): cookies, data in the SYN on both sides, proven by outcome, counters and packets.
+ *
+ * <p>The kernel caches cookies per destination IP, per namespace: every test serves on its own loopback
+ * address so that its first connection really is the first to that server.
+ */
+@FreshNetns
+class TfoBootstrapsNetnsTest {
+    private static final AtomicInteger NEXT_IP = new AtomicInteger(10);
+
+    private static String freshIp() {
+        return "127.0.0." + NEXT_IP.getAndIncrement();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
+    void firstConnectionRequestsACookieThenEveryFirstFlightRidesInTheSyn(Kind kind) throws Exception {
+        try (EchoFixture echo = new EchoFixture(kind)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            for (int i = 0; i < 5; i++) {
+                byte[] payload = ("request " + i + " over " + kind).getBytes(StandardCharsets.US_ASCII);
+                TfoCounters before = TfoCounters.snapshot();
+                Exchange x = echo.exchange(server, payload);
+                TfoCounters delta = TfoCounters.snapshot().minus(before);
+                TfoResult accepted = echo.serverResults.poll(10, TimeUnit.SECONDS);
+
+                assertArrayEquals(payload, x.echoed, "echo of connection " + i);
+                assertNotNull(accepted, "server result of connection " + i);
+                if (i == 0) {
+                    assertEquals(TfoOutcome.COOKIE_REQUESTED, x.client.outcome(), x.client.toString());
+                    assertEquals(TfoOutcome.NO_SYN_DATA, accepted.outcome(), accepted.toString());
+                    assertTrue(delta.cookieReqd() >= 1, "CookieReqd delta: " + delta);
+                    assertEquals(0, delta.active(), "Active delta: " + delta);
+                } else {
+                    assertEquals(TfoOutcome.SYN_DATA_ACKED, x.client.outcome(), x.client.toString());
+                    assertEquals(TfoOutcome.SYN_DATA_ACCEPTED, accepted.outcome(), accepted.toString());
+                    assertEquals(1, delta.active(), "Active delta of connection " + i + ": " + delta);
+                    assertEquals(1, delta.passive(), "Passive delta of connection " + i + ": " + delta);
+                    assertEquals(0, delta.activeFail() + delta.passiveFail(), "failures: " + delta);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSynOnTheWireCarriesThePayload() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
+            byte[] payload = "GET /the-first-flight-travels-in-the-syn".getBytes(StandardCharsets.US_ASCII);
+            try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
+                assertEquals(TfoOutcome.COOKIE_REQUESTED, echo.exchange(server, payload).client.outcome());
+                assertEquals(TfoOutcome.SYN_DATA_ACKED, echo.exchange(server, payload).client.outcome());
+                Packet syn = capture.await(p -> p.isSynWithData() && p.dstPort() == server.getPort(),
+                        Duration.ofSeconds(10));
+                assertArrayEquals(payload, syn.payload(), "payload of " + syn);
+                List<Packet> packets = capture.stop();
+                long plainSynsWithCookieRequest = packets.stream()
+                        .filter(p -> p.isSyn() && !p.isSynAck() && p.payloadLength() == 0).count();
+                assertEquals(1, plainSynsWithCookieRequest, "one cookie-request SYN:\n" + Capture.render(packets));
+                Packet cookieRequest = packets.stream().filter(p -> p.isSyn() && !p.isSynAck()).findFirst()
+                        .orElseThrow();
+                assertEquals(0, cookieRequest.fastOpenCookie().orElseThrow().length,
+                        "the first SYN asks for a cookie: " + cookieRequest);
+            }
+        }
+    }
+
+    static Stream<Object[]> sizes() {
+        return Stream.of(Kind.EPOLL, Kind.IO_URING).flatMap(kind -> Stream.of(1, 1420, 64 * 1024, 1024 * 1024)
+                .map(size -> new Object[] {kind, size}));
+    }
+
+    @ParameterizedTest(name = "{0} {1} bytes")
+    @MethodSource("sizes")
+    void firstFlightsOfEverySizeArriveIntact(Kind kind, int size) throws Exception {
+        try (EchoFixture echo = new EchoFixture(kind)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            echo.exchange(server, new byte[] {1}); // caches the cookie
+            byte[] payload = EchoFixture.random(size, size);
+            Exchange x = echo.exchange(server, payload);
+            assertTrue(Arrays.equals(payload, x.echoed), size + " bytes echoed intact (got " + x.echoed.length + ")");
+            assertEquals(TfoOutcome.SYN_DATA_ACKED, x.client.outcome(), x.client.toString());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
+    void refusedAfterTheDataLeftInTheSynFailsTheReturnedFuture(Kind kind) throws Exception {
+        try (EchoFixture echo = new EchoFixture(kind)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            echo.exchange(server, new byte[] {1});
+            assertEquals(TfoOutcome.SYN_DATA_ACKED, echo.exchange(server, new byte[] {2}).client.outcome());
+            echo.stopServer();
+
+            ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
+            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));
+            Future<Channel> f = TfoBootstraps.connect(b, server, data).await();
+            assertFalse(f.isSuccess(), "connect to a closed port with a cookie cached must fail");
+            assertTrue(String.valueOf(f.cause()).contains("refused"), "cause: " + f.cause());
+            assertEquals(0, data.refCnt(), "first flight released exactly once");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
+    void refusedWithoutACookieFailsTheReturnedFuture(Kind kind) throws Exception {
+        try (EchoFixture echo = new EchoFixture(kind)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            echo.stopServer();
+            ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
+            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));
+            Future<Channel> f = TfoBootstraps.connect(b, server, data).await();
+            assertFalse(f.isSuccess());
+            assertTrue(String.valueOf(f.cause()).contains("refused"), "cause: " + f.cause());
+            assertEquals(0, data.refCnt());
+        }
+    }
+
+    /** The documented rule for users who write the first flight themselves on a client() bootstrap. */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
+    void userWritesInInitChannelAndFlushesInChannelActive(Kind kind) throws Exception {
+        try (EchoFixture echo = new EchoFixture(kind)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            byte[] payload = "written in initChannel".getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < 2; i++) {
+                CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+                Bootstrap b = new Bootstrap().group(echo.group).channel(kind.channel)
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelActive(ChannelHandlerContext ctx) {
+                                        ctx.flush();
+                                        ctx.fireChannelActive();
+                                    }
+                                }, EchoFixture.collector(payload.length, echoed));
+                                ch.write(Unpooled.wrappedBuffer(payload));
+                            }
+                        });
+                Channel ch = TfoBootstraps.client(b).connect(server).sync().channel();
+                TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
+                assertArrayEquals(payload, echoed.get(10, TimeUnit.SECONDS));
+                assertEquals(i == 0 ? TfoOutcome.COOKIE_REQUESTED : TfoOutcome.SYN_DATA_ACKED, result.outcome(),
+                        result.toString());
+            }
+        }
+    }
+
+    @Test
+    void supportIsFullyAvailableInsideTheNamespace() {
+        TfoSupport support = TfoSupport.current();
+        assertEquals(3, support.sysctl());
+        assertTrue(support.isFullyAvailable(), support.describe());
+        assertFalse(support.nettyViewStale(), support.describe());
+    }
+}

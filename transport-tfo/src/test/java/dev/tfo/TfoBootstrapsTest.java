@@ -1,0 +1,245 @@
+package dev.tfo;
+
+import dev.tfo.EchoFixture.Exchange;
+import dev.tfo.EchoFixture.Kind;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.local.LocalServerChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Configuration, bad input and the NIO fallback, in the build's own network namespace (whatever its
+ * sysctl). Real TFO is proven in {@link TfoBootstrapsNetnsTest} and {@code FallbackMatrixTest}.
+ */
+class TfoBootstrapsTest {
+    private static EventLoopGroup group;
+    private static final ChannelHandler NOOP = new ChannelInboundHandlerAdapter() {
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
+    };
+
+    @BeforeAll
+    static void group() {
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    }
+
+    @AfterAll
+    static void shutdown() throws InterruptedException {
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    }
+
+    private static Bootstrap bootstrap() {
+        return new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(NOOP);
+    }
+
+    private static ServerBootstrap serverBootstrap() {
+        return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class).childHandler(NOOP);
+    }
+
+    @Test
+    void serverSetsTheQueueLengthAsAParentOption() {
+        ServerBootstrap sb = serverBootstrap();
+        assertSame(sb, TfoBootstraps.server(sb, 128));
+        assertEquals(128, sb.config().options().get(ChannelOption.TCP_FASTOPEN));
+        assertNull(sb.config().childOptions().get(ChannelOption.TCP_FASTOPEN));
+    }
+
+    @Test
+    void serverRejectsBadInputAndStaysUntouched() {
+        assertEquals("serverBootstrap",
+                assertThrows(NullPointerException.class, () -> TfoBootstraps.server(null, 1)).getMessage());
+        for (int bad : new int[] {0, -1, Integer.MIN_VALUE}) {
+            ServerBootstrap sb = serverBootstrap();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TfoBootstraps.server(sb, bad));
+            assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
+            assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN), "nothing half-configured");
+        }
+        ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TfoBootstraps.server(local, 8));
+        assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
+        assertNull(local.config().options().get(ChannelOption.TCP_FASTOPEN));
+        IllegalStateException noChannel = assertThrows(IllegalStateException.class,
+                () -> TfoBootstraps.server(new ServerBootstrap(), 8));
+        assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());
+    }
+
+    /** A server channel class of its own, so that this test sees the once-per-JVM warning first. */
+    public static final class QuietNioServerSocketChannel extends io.netty.channel.socket.nio.NioServerSocketChannel {
+        public QuietNioServerSocketChannel() {
+        }
+    }
+
+    @Test
+    void warnsOnceWhenTheTransportOrTheKernelWillIgnoreTheOption() {
+        java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(TfoBootstraps.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                warnings.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(handler);
+        try {
+            for (int i = 0; i < 3; i++) {
+                TfoBootstraps.server(new ServerBootstrap().group(group).channel(QuietNioServerSocketChannel.class)
+                        .childHandler(NOOP), 8);
+            }
+            assertEquals(1, warnings.stream().filter(w -> w.contains("QuietNioServerSocketChannel cannot accept "
+                    + "data in a SYN; use EpollServerSocketChannel or IoUringServerSocketChannel")).count(),
+                    warnings.toString());
+
+            int somaxconn = dev.tfo.internal.Procfs.readInt(dev.tfo.internal.Procfs.SOMAXCONN).getAsInt();
+            int tooLong = somaxconn + 4242;
+            TfoBootstraps.server(serverBootstrap(), tooLong);
+            TfoBootstraps.server(serverBootstrap(), tooLong);
+            assertEquals(1, warnings.stream().filter(w -> w.equals("TFO queueLength " + tooLong
+                    + " exceeds net.core.somaxconn=" + somaxconn + ": the kernel caps the queue at " + somaxconn))
+                    .count(), warnings.toString());
+        } finally {
+            jul.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void clientIsIdempotentAndEnablesFastOpenConnect() {
+        Bootstrap b = bootstrap();
+        assertSame(b, TfoBootstraps.client(b));
+        ChannelHandler installed = b.config().handler();
+        assertSame(b, TfoBootstraps.client(b));
+        assertSame(installed, b.config().handler(), "no second wrapper");
+        assertEquals(Boolean.TRUE, b.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+    }
+
+    @Test
+    void clientRejectsBadInputAndStaysUntouched() {
+        assertEquals("bootstrap",
+                assertThrows(NullPointerException.class, () -> TfoBootstraps.client(null)).getMessage());
+        Bootstrap udp = new Bootstrap().group(group).channel(EpollDatagramChannel.class).handler(NOOP);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TfoBootstraps.client(udp));
+        assertTrue(e.getMessage().startsWith("bootstrap: channel"), e.getMessage());
+        assertSame(NOOP, udp.config().handler(), "nothing half-configured");
+        assertNull(udp.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+
+        Bootstrap noHandler = new Bootstrap().group(group).channel(EpollSocketChannel.class);
+        assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noHandler))
+                .getMessage().contains("handler not set"));
+        Bootstrap noGroup = new Bootstrap().channel(EpollSocketChannel.class).handler(NOOP);
+        assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noGroup))
+                .getMessage().contains("group not set"));
+    }
+
+    @Test
+    void connectRejectsBadInputNamingTheArgumentAndReleasesTheBuffer() {
+        SocketAddress somewhere = new InetSocketAddress("127.0.0.1", 9);
+        assertEquals("firstFlight", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.connect(bootstrap(), somewhere, null)).getMessage());
+
+        ByteBuf forNullBootstrap = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        assertEquals("bootstrap", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.connect(null, somewhere, forNullBootstrap)).getMessage());
+        assertEquals(0, forNullBootstrap.refCnt());
+
+        ByteBuf forNullAddress = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        assertEquals("remoteAddress", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.connect(bootstrap(), null, forNullAddress)).getMessage());
+        assertEquals(0, forNullAddress.refCnt());
+
+        ByteBuf empty = Unpooled.buffer(8);
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> TfoBootstraps.connect(bootstrap(), somewhere, empty)).getMessage().startsWith("firstFlight: empty"));
+        assertEquals(0, empty.refCnt());
+
+        ByteBuf released = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        released.release();
+        assertEquals("firstFlight: already released", assertThrows(IllegalArgumentException.class,
+                () -> TfoBootstraps.connect(bootstrap(), somewhere, released)).getMessage());
+
+        ByteBuf forUdp = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        Bootstrap udp = new Bootstrap().group(group).channel(EpollDatagramChannel.class).handler(NOOP);
+        assertThrows(IllegalArgumentException.class, () -> TfoBootstraps.connect(udp, somewhere, forUdp));
+        assertEquals(0, forUdp.refCnt());
+        assertSame(NOOP, udp.config().handler(), "the caller's bootstrap is not modified");
+    }
+
+    @Test
+    void connectOnAnUnconfiguredBootstrapLeavesItUntouched() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            SocketAddress server = echo.startServer("127.0.0.1", 0);
+            CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+            Bootstrap plain = echo.clientBootstrap(5, echoed);
+            ChannelHandler handler = plain.config().handler();
+            TfoBootstraps.connect(plain, server, Unpooled.copiedBuffer("hello", StandardCharsets.US_ASCII))
+                    .sync();
+            assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), echoed.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertSame(handler, plain.config().handler());
+            assertNull(plain.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+        }
+    }
+
+    @Test
+    void nioDeliversTheSameBytesAndSaysWhyThereWasNoTfo() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+            SocketAddress server = echo.startServer("127.0.0.1", 16);
+            byte[] payload = EchoFixture.random(70_000, 7);
+            for (int i = 0; i < 2; i++) {
+                Exchange x = echo.exchange(server, payload);
+                assertArrayEquals(payload, x.echoed);
+                assertEquals(TfoOutcome.NOT_ATTEMPTED, x.client.outcome());
+                assertTrue(x.client.reason().contains("NioSocketChannel cannot send data in a SYN"), x.client.reason());
+                TfoResult accepted = echo.serverResults.take();
+                assertEquals(TfoOutcome.NO_SYN_DATA, accepted.outcome());
+            }
+        }
+    }
+
+    @Test
+    void refusedWithoutTfoFailsTheFutureAndReleasesTheBuffer() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+            SocketAddress server = echo.startServer("127.0.0.1", 0);
+            echo.stopServer();
+            ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
+            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));
+            io.netty.util.concurrent.Future<?> f = TfoBootstraps.connect(b, server, data).await();
+            assertTrue(String.valueOf(f.cause()).contains("refused"), "cause: " + f.cause());
+            assertEquals(0, data.refCnt());
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.tfo;
+
+import dev.tfo.EchoFixture.Kind;
+import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.FreshNetns;
+import dev.tfo.testkit.Packet;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** TLS over TFO: with an SslHandler in the pipeline, the ClientHello is the first flight and rides in the SYN. */
+@FreshNetns
+class TfoTlsNetnsTest {
+    @Test
+    void theClientHelloRidesInTheSyn() throws Exception {
+        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").setIsCertificateAuthority(true)
+                .ecp256().buildSelfSigned();
+        SslContext serverSsl = SslContextBuilder.forServer(cert.toKeyManagerFactory()).build();
+        SslContext clientSsl = SslContextBuilder.forClient().trustManager(cert.toTrustManagerFactory()).build();
+
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.EPOLL.serverChannel)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            TfoResult.of(ch).addListener(f -> echo.serverResults.add((TfoResult) f.getNow()));
+                            ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    ctx.writeAndFlush(msg);
+                                }
+                            });
+                        }
+                    });
+            TfoBootstraps.server(sb, 64);
+            InetSocketAddress server = (InetSocketAddress) sb.bind("127.0.0.200", 0).sync().channel().localAddress();
+            byte[] request = "GET /over-tls".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+            try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
+                for (int i = 0; i < 2; i++) {
+                    CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+                    Bootstrap b = new Bootstrap().group(echo.group).channel(Kind.EPOLL.channel)
+                            .handler(new ChannelInitializer<Channel>() {
+                                @Override
+                                protected void initChannel(Channel ch) {
+                                    ch.pipeline().addLast(clientSsl.newHandler(ch.alloc(), "localhost", server.getPort()),
+                                            EchoFixture.collector(request.length, echoed));
+                                }
+                            });
+                    Channel ch = TfoBootstraps.connect(TfoBootstraps.client(b), server, Unpooled.wrappedBuffer(request))
+                            .get(10, TimeUnit.SECONDS);
+                    TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
+                    assertArrayEquals(request, echoed.get(10, TimeUnit.SECONDS), "echo over TLS");
+                    assertEquals(i == 0 ? TfoOutcome.COOKIE_REQUESTED : TfoOutcome.SYN_DATA_ACKED, result.outcome(),
+                            "connection " + i + ": " + result);
+                    assertEquals(i == 0 ? TfoOutcome.NO_SYN_DATA : TfoOutcome.SYN_DATA_ACCEPTED,
+                            echo.serverResults.poll(10, TimeUnit.SECONDS).outcome());
+                }
+                Packet syn = capture.await(p -> p.isSynWithData() && p.dstPort() == server.getPort(),
+                        Duration.ofSeconds(10));
+                byte[] p = syn.payload();
+                assertEquals(0x16, p[0] & 0xff, "a TLS handshake record in the SYN: " + syn);
+                assertEquals(0x03, p[1] & 0xff, "TLS major version: " + syn);
+                assertEquals(0x01, p[5] & 0xff, "a ClientHello: " + syn);
+                assertTrue(p.length > 100, "the whole ClientHello fits: " + p.length + " bytes");
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.tfo.internal;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TransportTest {
+    @Test
+    void detectsTheTransportFromTheChannelClass() {
+        assertEquals(Transport.EPOLL, Transport.ofClass(EpollSocketChannel.class));
+        assertEquals(Transport.EPOLL, Transport.ofClass(EpollServerSocketChannel.class));
+        assertEquals(Transport.IO_URING, Transport.ofClass(IoUringSocketChannel.class));
+        assertEquals(Transport.IO_URING, Transport.ofClass(IoUringServerSocketChannel.class));
+        assertEquals(Transport.OTHER, Transport.ofClass(NioSocketChannel.class));
+        assertTrue(Transport.EPOLL.isNative());
+        assertFalse(Transport.OTHER.isNative());
+        assertFalse(Transport.OTHER.nettyClientTfo());
+        assertEquals("io_uring", Transport.IO_URING.displayName());
+    }
+
+    @Test
+    void aNonNativeChannelHasNoTcpInfo() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        try {
+            assertEquals(Transport.OTHER, Transport.of(ch));
+            assertNull(TcpInfo.read(ch));
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+}
