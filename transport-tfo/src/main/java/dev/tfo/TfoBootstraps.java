@@ -81,13 +81,23 @@ public final class TfoBootstraps {
         if (queueLength <= 0) {
             throw new IllegalArgumentException("queueLength must be > 0, was " + queueLength);
         }
+        return enableServer(serverBootstrap, queueLength, serverChannelClass(serverBootstrap));
+    }
+
+    /** Sets TCP_FASTOPEN where the transport knows it (elsewhere Netty would log an unknown option per bind). */
+    private static ServerBootstrap enableServer(ServerBootstrap serverBootstrap, int queueLength, Class<?> type) {
+        Transport transport = Transport.ofClass(type);
+        warnIfIgnored(transport, type, queueLength);
+        return transport.isNative() ? serverBootstrap.option(ChannelOption.TCP_FASTOPEN, queueLength) : serverBootstrap;
+    }
+
+    private static Class<?> serverChannelClass(ServerBootstrap serverBootstrap) {
         Class<?> type = probeChannelClass(serverBootstrap, "serverBootstrap");
         if (!ServerSocketChannel.class.isAssignableFrom(type)) {
             throw new IllegalArgumentException("serverBootstrap: channel " + type.getName()
                     + " is not a TCP ServerSocketChannel");
         }
-        warnIfIgnored(Transport.ofClass(type), type, queueLength);
-        return serverBootstrap.option(ChannelOption.TCP_FASTOPEN, queueLength);
+        return type;
     }
 
     /**
@@ -112,8 +122,8 @@ public final class TfoBootstraps {
     public static ServerBootstrap server(ServerBootstrap serverBootstrap, TfoServerOptions options) {
         requireNonNull(serverBootstrap, "serverBootstrap");
         requireNonNull(options, "options");
-        Class<?> type = probeChannelClass(serverBootstrap, "serverBootstrap");
-        server(serverBootstrap, options.queueLength());
+        Class<?> type = serverChannelClass(serverBootstrap);
+        enableServer(serverBootstrap, options.queueLength(), type);
         if (!Transport.ofClass(type).isNative()) {
             return serverBootstrap;
         }
@@ -181,14 +191,11 @@ public final class TfoBootstraps {
             throw new IllegalArgumentException("bootstrap: channel " + type.getName() + " is not a TCP SocketChannel");
         }
         if (Transport.ofClass(type).isNative()) {
-            if (options.noCookie()) {
-                bootstrap.option(NO_COOKIE, 1);
-            } else if (bootstrap.config().options().containsKey(NO_COOKIE)) {
-                bootstrap.option(NO_COOKIE, null);
-            }
+            // Only where the transport knows the options: elsewhere Netty would log an unknown option per connect.
+            bootstrap.option(NO_COOKIE, options.noCookie() ? 1 : null);
+            bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
         }
-        return bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true)
-                .handler(new TfoClientInitializer(handler, options));
+        return bootstrap.handler(new TfoClientInitializer(handler, options));
     }
 
     /**

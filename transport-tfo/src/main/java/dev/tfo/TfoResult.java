@@ -1,7 +1,6 @@
 package dev.tfo;
 
 import dev.tfo.internal.TcpInfo;
-import dev.tfo.internal.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.Future;
@@ -55,16 +54,16 @@ public final class TfoResult {
     public static Future<TfoResult> of(Channel channel) {
         requireNonNull(channel, "channel");
         if (channel.parent() instanceof ServerChannel) {
-            return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), Transport.of(channel)));
+            return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), channel.getClass().getSimpleName()));
         }
         return HandshakeWatcher.of(channel).result();
     }
 
     /** Decides the outcome of an accepted server connection. */
-    static TfoResult server(TcpInfo info, Transport transport) {
+    static TfoResult server(TcpInfo info, String channelType) {
         if (info == null) {
             return new TfoResult(TfoOutcome.NO_SYN_DATA,
-                    "transport " + transport.displayName() + " cannot accept data in a SYN", null);
+                    "transport " + channelType + " cannot accept data in a SYN (use epoll or io_uring)", null);
         }
         if (info.synData()) {
             return new TfoResult(TfoOutcome.SYN_DATA_ACCEPTED, "the SYN carried data with a valid cookie", info);

@@ -17,6 +17,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
@@ -35,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TFO client for scenario tests, run in a lab host. Arguments {@code key=value}: {@code host}, {@code port},
  * {@code transport} (epoll|io_uring), {@code backoff} ({@code off} or {@code initialMs:maxMs:threshold}),
- * {@code nocookie}, {@code timeoutMs} (CONNECT_TIMEOUT_MILLIS), {@code quiet}.
+ * {@code nocookie}, {@code timeoutMs} (CONNECT_TIMEOUT_MILLIS), {@code quiet}; {@code transport} may also be
+ * {@code nio}. {@code RUN n concurrency size HOST} connects to HOST instead of {@code host}.
  *
  * <p>Commands on stdin: {@code RUN n concurrency size} prints, per connection, {@code RESULT index outcome
  * intact bytes elapsedMs reason} or {@code FAIL index exception elapsedMs message}, then {@code DONE n ok
@@ -60,9 +63,10 @@ public final class ClientAgent {
         Map<String, String> a = Agents.args(args);
         InetSocketAddress server = new InetSocketAddress(a.get("host"), Integer.parseInt(a.getOrDefault("port", "7000")));
         boolean uring = "io_uring".equals(a.get("transport"));
+        boolean nio = "nio".equals(a.get("transport"));
         boolean quiet = Boolean.parseBoolean(a.getOrDefault("quiet", "false"));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-                uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+                nio ? NioIoHandler.newFactory() : uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         TfoBackoff backoff = TfoBackoff.shared();
         String spec = a.getOrDefault("backoff", "default");
         if ("off".equals(spec)) {
@@ -74,7 +78,7 @@ public final class ClientAgent {
                     .build();
         }
         Bootstrap b = new Bootstrap().group(group)
-                .channel(uring ? IoUringSocketChannel.class : EpollSocketChannel.class)
+                .channel(nio ? NioSocketChannel.class : uring ? IoUringSocketChannel.class : EpollSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Integer.parseInt(a.getOrDefault("timeoutMs", "10000")))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -92,7 +96,8 @@ public final class ClientAgent {
             String[] cmd = line.trim().split("\\s+");
             switch (cmd[0]) {
                 case "RUN":
-                    run(b, server, Integer.parseInt(cmd[1]), Integer.parseInt(cmd[2]), Integer.parseInt(cmd[3]), quiet);
+                    InetSocketAddress target = cmd.length > 4 ? new InetSocketAddress(cmd[4], server.getPort()) : server;
+                    run(b, target, Integer.parseInt(cmd[1]), Integer.parseInt(cmd[2]), Integer.parseInt(cmd[3]), quiet);
                     break;
                 case "FDS":
                     Agents.out("FDS " + Agents.openFds());

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TFO echo server for scenario tests, run in a lab host. Arguments {@code key=value}: {@code port},
  * {@code transport} (epoll|io_uring), {@code queue}, {@code backlog}, {@code key}, {@code backup},
- * {@code keyfile}, {@code nocookie}, {@code quiet}. Echoes each connection's bytes, then closes once the
+ * {@code keyfile}, {@code nocookie}, {@code quiet}, {@code tfo} ({@code off}: a listener without TCP_FASTOPEN).
+ * Echoes each connection's bytes, then closes once the
  * length announced by the payload header has been echoed (so the server, not the client, holds TIME_WAIT).
  *
  * <p>Prints {@code LISTENING port}, per connection {@code ACCEPT outcome} (unless quiet). Commands on stdin:
@@ -89,7 +90,9 @@ public final class ServerAgent {
                         ch.pipeline().addLast(new Echo());
                     }
                 });
-        TfoBootstraps.server(sb, options.build());
+        if (!"off".equals(a.get("tfo"))) {
+            TfoBootstraps.server(sb, options.build());
+        }
         Channel listener = sb.bind(port).sync().channel();
         Agents.out("LISTENING " + port);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
