@@ -99,6 +99,12 @@ final class FirstFlightGate extends ChannelDuplexHandler implements ChannelFutur
     }
 
     @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        watcher.closed();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         watcher.fail(cause);
         ctx.fireExceptionCaught(cause);

@@ -21,13 +21,16 @@ final class HandshakeWatcher implements Runnable {
 
     private final Channel channel;
     private final Promise<TfoResult> result;
+    /** Whether a {@link FirstFlightGate} reports the close ({@link #closed()}); else a close listener does. */
+    private final boolean gated;
     private String notAttempted;
     private boolean started;
     private long nextDelayNanos = FIRST_POLL_NANOS;
 
-    private HandshakeWatcher(Channel channel) {
+    private HandshakeWatcher(Channel channel, boolean gated) {
         this.channel = channel;
         this.result = channel.eventLoop().newPromise();
+        this.gated = gated;
     }
 
     /** The channel's watcher, created on first use; a channel not connected by the gate is watched at once. */
@@ -36,12 +39,13 @@ final class HandshakeWatcher implements Runnable {
         if (existing != null) {
             return existing;
         }
-        HandshakeWatcher created = new HandshakeWatcher(channel);
+        boolean gated = channel.pipeline().get(FirstFlightGate.class) != null;
+        HandshakeWatcher created = new HandshakeWatcher(channel, gated);
         HandshakeWatcher raced = channel.attr(KEY).setIfAbsent(created);
         if (raced != null) {
             return raced;
         }
-        if (channel.pipeline().get(FirstFlightGate.class) == null) {
+        if (!gated) {
             // A channel we did not connect: watch it from now on, the attempt being unknown.
             channel.eventLoop().execute(created::start);
         }
@@ -50,7 +54,7 @@ final class HandshakeWatcher implements Runnable {
 
     /** Only the gate: the watcher is owned by a gate that will call {@link #start()} after connecting. */
     static HandshakeWatcher forGate(Channel channel) {
-        HandshakeWatcher created = new HandshakeWatcher(channel);
+        HandshakeWatcher created = new HandshakeWatcher(channel, true);
         HandshakeWatcher raced = channel.attr(KEY).setIfAbsent(created);
         return raced != null ? raced : created;
     }
@@ -70,8 +74,17 @@ final class HandshakeWatcher implements Runnable {
             return;
         }
         started = true;
-        channel.closeFuture().addListener(f -> fail(new ClosedChannelException()));
+        if (!gated) {
+            channel.closeFuture().addListener(f -> closed());
+        }
         run();
+    }
+
+    /** The channel closed: if the handshake had no verdict yet, it never will. */
+    void closed() {
+        if (!result.isDone()) {
+            fail(new ClosedChannelException());
+        }
     }
 
     /** Something arrived from the peer: the handshake is surely over, decide now. */

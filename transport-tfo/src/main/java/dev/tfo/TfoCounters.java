@@ -35,7 +35,10 @@ public final class TfoCounters {
     public static final String PASSIVE_FAIL = "TCPFastOpenPassiveFail";
     /** {@code TCPFastOpenListenOverflow}: server TFO queue full (data ignored, plain handshake). */
     public static final String LISTEN_OVERFLOW = "TCPFastOpenListenOverflow";
-    /** {@code TCPFastOpenCookieReqd}: cookie requests (received by a server, or sent by a client). */
+    /**
+     * {@code TCPFastOpenCookieReqd}: SYNs received with a cookie request: counted by the server's namespace,
+     * even when the server itself has TFO off (a client's own request does not count in its namespace).
+     */
     public static final String COOKIE_REQD = "TCPFastOpenCookieReqd";
     /** {@code TCPFastOpenBlackhole}: times the kernel disabled active TFO after suspecting a black hole. */
     public static final String BLACKHOLE = "TCPFastOpenBlackhole";

@@ -247,7 +247,9 @@ public final class HostProcess implements AutoCloseable {
         }
         List<ProcessHandle> children = process.descendants().toList();
         children.forEach(ProcessHandle::destroy);
-        process.destroy();
+        // Through the handle: Process.destroy() would also close our ends of the pipes, losing what the
+        // child prints while it shuts down (a final LEAK report, say).
+        process.toHandle().destroy();
         try {
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
