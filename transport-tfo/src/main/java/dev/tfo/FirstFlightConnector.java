@@ -34,6 +34,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
     private final int readerIndex;
     private final String notAttempted;
     private final boolean retry;
+    private final TfoBackoff backoff;
     private final Promise<Channel> promise;
     private Channel channel;
     private ChannelFuture write;
@@ -41,13 +42,14 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
     private int pending = 2;
 
     private FirstFlightConnector(Bootstrap bootstrap, SocketAddress remote, ByteBuf data, String notAttempted,
-                                 boolean retry, Promise<Channel> promise) {
+                                 boolean retry, TfoBackoff backoff, Promise<Channel> promise) {
         this.bootstrap = bootstrap;
         this.remote = remote;
         this.data = data;
         this.readerIndex = data.readerIndex();
         this.notAttempted = notAttempted;
         this.retry = retry;
+        this.backoff = backoff;
         this.promise = promise;
     }
 
@@ -55,13 +57,16 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
      * Starts a connect; takes ownership of {@code data}.
      *
      * @param notAttempted why TFO is deliberately not attempted ({@code null}: attempt it)
+     * @param backoff      taught the outcome once the attempt is over
      */
-    static Future<Channel> connect(Bootstrap bootstrap, SocketAddress remote, ByteBuf data, String notAttempted) {
-        return start(bootstrap, remote, data, notAttempted, false, null);
+    static Future<Channel> connect(Bootstrap bootstrap, SocketAddress remote, ByteBuf data, String notAttempted,
+                                   TfoBackoff backoff) {
+        return start(bootstrap, remote, data, notAttempted, false, backoff, null);
     }
 
     private static Future<Channel> start(Bootstrap bootstrap, SocketAddress remote, ByteBuf data,
-                                         String notAttempted, boolean retry, Promise<Channel> existing) {
+                                         String notAttempted, boolean retry, TfoBackoff backoff,
+                                         Promise<Channel> existing) {
         ChannelFuture registration = bootstrap.register();
         Promise<Channel> promise = existing;
         if (promise == null) {
@@ -69,8 +74,8 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
                     ? GlobalEventExecutor.INSTANCE.newPromise()
                     : registration.channel().eventLoop().newPromise();
         }
-        FirstFlightConnector attempt = new FirstFlightConnector(bootstrap, remote, data, notAttempted, retry, promise);
-        registration.addListener((ChannelFuture f) -> attempt.registered(f));
+        registration.addListener(
+                new FirstFlightConnector(bootstrap, remote, data, notAttempted, retry, backoff, promise));
         return promise;
     }
 
@@ -103,9 +108,13 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
         verdict.addListener(this);
     }
 
-    /** Called twice: when the write and when the handshake verdict are done. */
+    /** Called once for the registration, then twice: when the write and when the handshake verdict are done. */
     @Override
     public void operationComplete(Future<Object> done) {
+        if (channel == null) {
+            registered((ChannelFuture) (Future<?>) done);
+            return;
+        }
         if (--pending > 0) {
             if (!done.isSuccess()) {
                 // E.g. the connect failed (EOPNOTSUPP) while the first flight, already marked flushed, still
@@ -117,6 +126,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
         Throwable cause = cause(verdict, write);
         if (cause == null) {
             data.release();
+            backoff.record(remote, verdict.getNow().outcome());
             promise.trySuccess(channel);
             return;
         }
@@ -127,10 +137,11 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
             data.readerIndex(readerIndex);
             Bootstrap plain = bootstrap.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, false);
             start(plain, remote, data, "the kernel refused data in the SYN (EOPNOTSUPP: net.ipv4.tcp_fastopen "
-                    + "changed after Netty initialised); retried as a plain connect", true, promise);
+                    + "changed after Netty initialised); retried as a plain connect", true, backoff, promise);
             return;
         }
         data.release();
+        backoff.record(remote, null);
         promise.tryFailure(cause);
     }
 

@@ -4,13 +4,13 @@ import dev.tfo.internal.Procfs;
 import dev.tfo.internal.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.SocketAddress;
@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *       connection dies before the handshake is over (e.g. refused after the data left in the SYN).</li>
  * </ul>
  */
-final class FirstFlightGate extends ChannelDuplexHandler implements ChannelFutureListener {
+final class FirstFlightGate extends ChannelDuplexHandler implements GenericFutureListener<Future<Object>>, Runnable {
     private ChannelHandlerContext ctx;
     private HandshakeWatcher watcher;
     private SocketAddress remote;
@@ -61,16 +61,20 @@ final class FirstFlightGate extends ChannelDuplexHandler implements ChannelFutur
         watcher.notAttempted(forcedReason != null ? forcedReason : notAttemptedReason(ctx.channel()));
         int timeoutMillis = ctx.channel().config().getConnectTimeoutMillis();
         if (timeoutMillis > 0) {
-            timeout = ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
-            watcher.result().addListener(f -> timeout.cancel(false));
+            timeout = ctx.executor().schedule(this, timeoutMillis, TimeUnit.MILLISECONDS);
+            watcher.result().addListener(this);
         }
         ctx.connect(remoteAddress, localAddress, promise);
         promise.addListener(this);
     }
 
-    /** The connect completed: release the held flush, start watching the handshake. */
+    /** The verdict is in: the timeout is moot. The connect completed: release the held flush, start watching. */
     @Override
-    public void operationComplete(ChannelFuture future) {
+    public void operationComplete(Future<Object> future) {
+        if ((Future<?>) future == watcher.result()) {
+            timeout.cancel(false);
+            return;
+        }
         if (!future.isSuccess()) {
             watcher.fail(future.cause());
             return;
@@ -110,7 +114,9 @@ final class FirstFlightGate extends ChannelDuplexHandler implements ChannelFutur
         ctx.fireExceptionCaught(cause);
     }
 
-    private void handshakeTimedOut() {
+    /** The handshake timeout fired. */
+    @Override
+    public void run() {
         if (!watcher.result().isDone()) {
             int millis = ctx.channel().config().getConnectTimeoutMillis();
             watcher.fail(new ConnectTimeoutException(

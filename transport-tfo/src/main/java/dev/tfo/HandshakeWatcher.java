@@ -33,30 +33,29 @@ final class HandshakeWatcher implements Runnable {
         this.gated = gated;
     }
 
-    /** The channel's watcher, created on first use; a channel not connected by the gate is watched at once. */
+    /** The channel's watcher: its gate's, or one created on first use and watching at once. */
     static HandshakeWatcher of(Channel channel) {
+        FirstFlightGate gate = channel.pipeline().get(FirstFlightGate.class);
+        if (gate != null) {
+            return gate.watcher();
+        }
         HandshakeWatcher existing = channel.attr(KEY).get();
         if (existing != null) {
             return existing;
         }
-        boolean gated = channel.pipeline().get(FirstFlightGate.class) != null;
-        HandshakeWatcher created = new HandshakeWatcher(channel, gated);
+        HandshakeWatcher created = new HandshakeWatcher(channel, false);
         HandshakeWatcher raced = channel.attr(KEY).setIfAbsent(created);
         if (raced != null) {
             return raced;
         }
-        if (!gated) {
-            // A channel we did not connect: watch it from now on, the attempt being unknown.
-            channel.eventLoop().execute(created::start);
-        }
+        // A channel we did not connect: watch it from now on, the attempt being unknown.
+        channel.eventLoop().execute(created::start);
         return created;
     }
 
     /** Only the gate: the watcher is owned by a gate that will call {@link #start()} after connecting. */
     static HandshakeWatcher forGate(Channel channel) {
-        HandshakeWatcher created = new HandshakeWatcher(channel, true);
-        HandshakeWatcher raced = channel.attr(KEY).setIfAbsent(created);
-        return raced != null ? raced : created;
+        return new HandshakeWatcher(channel, true);
     }
 
     Future<TfoResult> result() {

@@ -246,16 +246,7 @@ public final class TfoBootstraps {
         String skip = backoff.skipReason(remoteAddress);
         Bootstrap chosen = skip == null ? configured
                 : configured.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, false);
-        Future<Channel> connected = FirstFlightConnector.connect(chosen, remoteAddress, firstFlight, skip);
-        connected.addListener(f -> {
-            if (!f.isSuccess()) {
-                backoff.record(remoteAddress, null);
-                return;
-            }
-            Future<TfoResult> result = TfoResult.of((Channel) f.getNow());
-            backoff.record(remoteAddress, result.isSuccess() ? result.getNow().outcome() : null);
-        });
-        return connected;
+        return FirstFlightConnector.connect(chosen, remoteAddress, firstFlight, skip, backoff);
     }
 
     private static boolean isConfigured(Bootstrap bootstrap) {

@@ -67,7 +67,12 @@ public final class TcpInfo {
      * @throws IllegalArgumentException when fewer than 8 bytes are present
      */
     public static TcpInfo decode(ByteBuffer raw) {
-        ByteBuffer b = raw.duplicate().order(ByteOrder.nativeOrder());
+        return decodeInPlace(raw.duplicate());
+    }
+
+    /** Decodes a buffer the caller owns, changing its byte order (no copy). */
+    private static TcpInfo decodeInPlace(ByteBuffer raw) {
+        ByteBuffer b = raw.order(ByteOrder.nativeOrder());
         int base = b.position();
         int len = b.remaining();
         if (len < 8) {
@@ -93,7 +98,7 @@ public final class TcpInfo {
         }
         try {
             ByteBuffer raw = channel.config().getOption(OPTION);
-            return raw == null ? null : decode(raw);
+            return raw == null ? null : decodeInPlace(raw);
         } catch (RuntimeException e) {
             // The socket was closed between the check and getsockopt (EBADF surfaces as a ChannelException).
             return null;
