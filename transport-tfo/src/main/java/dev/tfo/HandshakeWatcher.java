@@ -33,12 +33,11 @@ final class HandshakeWatcher implements Runnable {
         this.gated = gated;
     }
 
-    /** The channel's watcher: its gate's, or one created on first use and watching at once. */
+    /**
+     * The channel's watcher: its gate's (kept in a channel attribute, as the gate leaves the pipeline when the
+     * channel closes), or one created on first use and watching at once.
+     */
     static HandshakeWatcher of(Channel channel) {
-        FirstFlightGate gate = channel.pipeline().get(FirstFlightGate.class);
-        if (gate != null) {
-            return gate.watcher();
-        }
         HandshakeWatcher existing = channel.attr(KEY).get();
         if (existing != null) {
             return existing;
@@ -55,7 +54,9 @@ final class HandshakeWatcher implements Runnable {
 
     /** Only the gate: the watcher is owned by a gate that will call {@link #start()} after connecting. */
     static HandshakeWatcher forGate(Channel channel) {
-        return new HandshakeWatcher(channel, true);
+        HandshakeWatcher created = new HandshakeWatcher(channel, true);
+        HandshakeWatcher raced = channel.attr(KEY).setIfAbsent(created);
+        return raced != null ? raced : created;
     }
 
     Future<TfoResult> result() {

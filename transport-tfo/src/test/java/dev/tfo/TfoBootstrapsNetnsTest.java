@@ -187,6 +187,23 @@ class TfoBootstrapsNetnsTest {
     }
 
     @Test
+    void theResultOutlivesTheChannel() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            SocketAddress server = echo.startServer(freshIp(), 64);
+            echo.exchange(server, new byte[] {1});
+            CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(3, echoed));
+            Channel ch = TfoBootstraps.connect(b, server, Unpooled.wrappedBuffer(new byte[] {1, 2, 3}))
+                    .get(10, TimeUnit.SECONDS);
+            echoed.get(10, TimeUnit.SECONDS); // the collector closes the channel once all is echoed
+            ch.closeFuture().sync();
+            Future<TfoResult> result = TfoResult.of(ch);
+            assertTrue(result.isDone(), "decided before the close, still there after it");
+            assertEquals(TfoOutcome.SYN_DATA_ACKED, result.getNow().outcome());
+        }
+    }
+
+    @Test
     void supportIsFullyAvailableInsideTheNamespace() {
         TfoSupport support = TfoSupport.current();
         assertEquals(3, support.sysctl());
