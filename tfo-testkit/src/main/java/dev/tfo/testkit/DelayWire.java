@@ -256,28 +256,25 @@ public final class DelayWire implements AutoCloseable {
     private synchronized String command(String cmd, String answerPrefix) {
         int seen = relay.lines().size();
         relay.send(cmd);
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (System.nanoTime() < deadline) {
-            List<String> lines = relay.lines();
-            for (int i = seen; i < lines.size(); i++) {
-                if (lines.get(i).startsWith(answerPrefix)) {
-                    return lines.get(i);
+        try {
+            return Wait.forValue("delaywire's answer to '" + cmd + "'", Duration.ofSeconds(5), () -> {
+                List<String> lines = relay.lines();
+                for (int i = seen; i < lines.size(); i++) {
+                    if (lines.get(i).startsWith(answerPrefix)) {
+                        return lines.get(i);
+                    }
+                    if (lines.get(i).startsWith("error")) {
+                        throw new LabException("delaywire refused '" + cmd + "': " + lines.get(i));
+                    }
                 }
-                if (lines.get(i).startsWith("error")) {
-                    throw new LabException("delaywire refused '" + cmd + "': " + lines.get(i));
+                if (!relay.isAlive()) {
+                    throw new LabException("delaywire exited before answering '" + cmd + "'");
                 }
-            }
-            if (!relay.isAlive()) {
-                break;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LabException("interrupted awaiting delaywire", e);
-            }
+                return null;
+            });
+        } catch (LabException e) {
+            throw new LabException(e.getMessage() + "\n" + relay.transcript(), e);
         }
-        throw new LabException("delaywire did not answer '" + cmd + "'\n" + relay.transcript());
     }
 
     /** Stops the relay; its TUN devices vanish. Idempotent. */
