@@ -9,6 +9,21 @@ final class Agents {
     private Agents() {
     }
 
+    /** An agent body: parses its own arguments, may throw. */
+    interface Body {
+        void run(String[] args) throws Exception;
+    }
+
+    /** Runs an agent's body; a failure prints its stack trace and exits 1, so the test sees it. */
+    static void main(Body body, String[] args) {
+        try {
+            body.run(args);
+        } catch (Throwable t) {
+            t.printStackTrace();
+            System.exit(1);
+        }
+    }
+
     static Map<String, String> args(String[] args) {
         Map<String, String> m = new HashMap<>();
         for (String s : args) {

@@ -51,12 +51,7 @@ public final class ClientAgent {
     }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (Throwable t) {
-            t.printStackTrace();
-            System.exit(1);
-        }
+        Agents.main(ClientAgent::run, args);
     }
 
     private static void run(String[] args) throws Exception {

@@ -1,5 +1,6 @@
 package dev.tfo.scenario;
 
+import dev.tfo.testkit.Host;
 import dev.tfo.testkit.HostProcess;
 
 import java.time.Duration;
@@ -9,11 +10,26 @@ import java.util.function.Predicate;
 
 /** Drives an agent process over stdin and parses its answers (scenario helper). */
 final class Driver {
+    /** How long an agent JVM may take to start. */
+    static final Duration START = Duration.ofSeconds(20);
+
     private final HostProcess process;
     private int seen;
 
     Driver(HostProcess process) {
         this.process = process;
+    }
+
+    /** Starts a {@link ServerAgent} on {@code host} and waits until it listens. */
+    static Driver server(Host host, String... args) {
+        Driver d = new Driver(host.startJava(ServerAgent.class, args));
+        d.process.awaitLine(l -> l.startsWith("LISTENING "), START);
+        return d;
+    }
+
+    /** Starts a {@link ClientAgent} on {@code host}. */
+    static Driver client(Host host, String... args) {
+        return new Driver(host.startJava(ClientAgent.class, args));
     }
 
     HostProcess process() {

@@ -40,16 +40,14 @@ class FallbackMatrixScenarioTest {
 
             List<Driver> agents = new ArrayList<>();
             servers.forEach((name, host) -> {
-                Driver d = new Driver(host.startJava(ServerAgent.class, "port=7000", "quiet=true",
+                agents.add(Driver.server(host, "port=7000", "quiet=true",
                         name.endsWith("no-option") ? "tfo=off" : "tfo=on"));
-                d.process().awaitLine(l -> l.startsWith("LISTENING "), Net.START);
-                agents.add(d);
             });
             List<String> problems = new ArrayList<>();
             int cases = 0;
             for (Map.Entry<String, Host> c : clients.entrySet()) {
-                Driver client = new Driver(c.getValue().startJava(ClientAgent.class, "host=127.0.0.1", "port=7000",
-                        "backoff=off", "transport=" + (c.getKey().endsWith("nio") ? "nio" : "epoll")));
+                Driver client = Driver.client(c.getValue(), "host=127.0.0.1", "port=7000", "backoff=off",
+                        "transport=" + (c.getKey().endsWith("nio") ? "nio" : "epoll"));
                 agents.add(client);
                 for (Map.Entry<String, Host> s : servers.entrySet()) {
                     String ip = lab.link(c.getValue(), s.getValue()).address(s.getValue()).getHostAddress();

@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A client host and a server host joined by a veth, both with tcp_fastopen=3 (scenario helper). */
 final class Net implements AutoCloseable {
-    static final Duration START = Duration.ofSeconds(20);
 
     final Lab lab;
     final Host client;
@@ -40,14 +39,13 @@ final class Net implements AutoCloseable {
     }
 
     Driver startServer(Host host, String... args) {
-        Driver d = new Driver(host.startJava(ServerAgent.class, args));
-        d.process().awaitLine(l -> l.startsWith("LISTENING "), START);
+        Driver d = Driver.server(host, args);
         agents.add(d);
         return d;
     }
 
     Driver startClient(Host host, String... args) {
-        Driver d = new Driver(host.startJava(ClientAgent.class, args));
+        Driver d = Driver.client(host, args);
         agents.add(d);
         return d;
     }

@@ -46,12 +46,7 @@ public final class ServerAgent {
     }
 
     public static void main(String[] args) {
-        try {
-            run(args);
-        } catch (Throwable t) {
-            t.printStackTrace();
-            System.exit(1);
-        }
+        Agents.main(ServerAgent::run, args);
     }
 
     private static void run(String[] args) throws Exception {
