@@ -23,6 +23,7 @@ final class HandshakeWatcher implements Runnable {
     private final Promise<TfoResult> result;
     /** Whether a {@link FirstFlightGate} reports the close ({@link #closed()}); else a close listener does. */
     private final boolean gated;
+    private final long createdNanos = System.nanoTime();
     private String notAttempted;
     private boolean started;
     private long nextDelayNanos = FIRST_POLL_NANOS;
@@ -119,7 +120,8 @@ final class HandshakeWatcher implements Runnable {
             reschedule();
             return;
         }
-        result.trySuccess(TfoResult.client(info, notAttempted));
+        TfoResult verdict = TfoResult.client(info, notAttempted);
+        result.trySuccess(CookieRequests.explain(channel.remoteAddress(), verdict, createdNanos));
     }
 
     private void reschedule() {

@@ -13,7 +13,8 @@ public enum TfoOutcome {
     SYN_DATA_ACKED(true),
     /**
      * Client: no cookie was cached for this server, so the SYN asked for one and the data followed the
-     * handshake. Expected on the first connection to a server; the next connection should carry data.
+     * handshake. Expected on the first connection to a server; the next connection should carry data. When it
+     * does not, the server issues no cookies, and {@link TfoResult#reason()} says so.
      */
     COOKIE_REQUESTED(false),
     /**

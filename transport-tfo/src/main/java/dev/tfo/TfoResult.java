@@ -32,11 +32,16 @@ public final class TfoResult {
     private final long rttMicros;
 
     TfoResult(TfoOutcome outcome, String reason, TcpInfo info) {
+        this(outcome, reason, info == null ? -1 : info.options(), info == null ? -1 : info.clientFail(),
+                info == null ? -1 : info.rttMicros());
+    }
+
+    private TfoResult(TfoOutcome outcome, String reason, int tcpiOptions, int fastopenClientFail, long rttMicros) {
         this.outcome = outcome;
         this.reason = reason;
-        this.tcpiOptions = info == null ? -1 : info.options();
-        this.fastopenClientFail = info == null ? -1 : info.clientFail();
-        this.rttMicros = info == null ? -1 : info.rttMicros();
+        this.tcpiOptions = tcpiOptions;
+        this.fastopenClientFail = fastopenClientFail;
+        this.rttMicros = rttMicros;
     }
 
     /**
@@ -105,6 +110,11 @@ public final class TfoResult {
                         "the kernel sent a plain SYN (client TFO off in the kernel, or disabled after a black hole)",
                         info);
         }
+    }
+
+    /** The same evidence with another reason. */
+    TfoResult withReason(String newReason) {
+        return new TfoResult(outcome, newReason, tcpiOptions, fastopenClientFail, rttMicros);
     }
 
     /** What happened. */

@@ -187,6 +187,21 @@ class TfoBootstrapsNetnsTest {
     }
 
     @Test
+    void aServerThatIssuesNoCookiesIsNamedFromTheSecondConnectionOn() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            SocketAddress server = echo.startServer(freshIp(), 0); // no TCP_FASTOPEN on the listener
+            Exchange first = echo.exchange(server, new byte[] {1});
+            Exchange second = echo.exchange(server, new byte[] {2});
+            assertEquals(TfoOutcome.COOKIE_REQUESTED, first.client.outcome());
+            assertTrue(first.client.reason().startsWith("no cookie was cached for this server: the SYN requested"),
+                    first.client.reason());
+            assertEquals(TfoOutcome.COOKIE_REQUESTED, second.client.outcome());
+            assertEquals(CookieRequests.NONE_RETURNED, second.client.reason());
+            assertArrayEquals(new byte[] {2}, second.echoed);
+        }
+    }
+
+    @Test
     void theResultOutlivesTheChannel() throws Exception {
         try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
             SocketAddress server = echo.startServer(freshIp(), 64);

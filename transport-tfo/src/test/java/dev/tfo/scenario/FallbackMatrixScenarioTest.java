@@ -92,7 +92,7 @@ class FallbackMatrixScenarioTest {
         if (server.equals("server3")) {
             return List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED");
         }
-        // Servers that never issue a cookie: the client asks again on every connection.
-        return List.of("COOKIE_REQUESTED:no cookie was cached", "COOKIE_REQUESTED:no cookie was cached");
+        // Servers that never issue a cookie: the client asks again on every connection, and says so.
+        return List.of("COOKIE_REQUESTED:no cookie was cached", "COOKIE_REQUESTED:the server does not issue cookies");
     }
 }
