@@ -35,7 +35,6 @@ final class FirstFlightGate extends ChannelDuplexHandler implements GenericFutur
     private HandshakeWatcher watcher;
     private SocketAddress remote;
     private boolean connected;
-    private boolean flushPending;
     private String forcedReason;
     private ScheduledFuture<?> timeout;
 
@@ -80,19 +79,17 @@ final class FirstFlightGate extends ChannelDuplexHandler implements GenericFutur
             return;
         }
         connected = true;
-        // Always flush: Netty marked the first flight flushed when it tried MSG_FASTOPEN, so without a cookie
-        // the data waits in the outbound buffer for a flush that nobody else will issue.
-        flushPending = false;
+        // Always flush: it sends whatever earlier flushes were held back, and Netty marked the first flight
+        // flushed when it tried MSG_FASTOPEN, so without a cookie that data waits for a flush nobody else issues.
         ctx.flush();
         watcher.start();
     }
 
+    /** Before the connect has completed a flush is held back: the flush after the connect sends it all. */
     @Override
     public void flush(ChannelHandlerContext ctx) {
         if (connected) {
             ctx.flush();
-        } else {
-            flushPending = true;
         }
     }
 
