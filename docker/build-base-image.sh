@@ -98,7 +98,7 @@ fi
 case $RUNTIME in
   jlink)
     jlink_ok || die "--runtime jlink needs a JDK 17 with jmods (TFO_HOST_JAVA_HOME='$HOST_JAVA_HOME')."
-    RUNTIME_ID="jlink:$("$HOST_JAVA_HOME/bin/java" -version 2>&1 | head -n2 | tr '\n' ' '):$JLINK_MODULES" ;;
+    RUNTIME_ID="jlink:$("$HOST_JAVA_HOME/bin/java" -version 2>&1 | sed -n 1,2p | tr '\n' ' '):$JLINK_MODULES" ;;
   debian)
     PACKAGES+=(openjdk-17-jre-headless)
     RUNTIME_ID=debian ;;
