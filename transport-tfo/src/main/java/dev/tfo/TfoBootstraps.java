@@ -217,7 +217,8 @@ public final class TfoBootstraps {
      * <p>Ownership of {@code firstFlight} passes to this method: it is released exactly once, on success
      * and on every failure (including invalid arguments), except when it is {@code null} or already released.
      *
-     * @param bootstrap     a client bootstrap; configured with {@link #client} here (on a clone) if it was not
+     * @param bootstrap     a client bootstrap; configured with {@link #client} here (on a clone) if it was not,
+     *                      which costs a probe socket per call: configure a bootstrap once to connect often
      * @param remoteAddress the server
      * @param firstFlight   the first bytes to send, not empty; e.g. a request, or with TLS any application data
      * @return a future of the connected channel

@@ -60,13 +60,11 @@ class KeysScenarioTest {
     @Test
     void sameKeyOnTwoServersBehindOneVip() {
         try (Lab lab = Lab.create()) {
-            Host client = lab.host("client").sysctl("net.ipv4.tcp_fastopen", "3");
-            Host s1 = lab.host("s1").sysctl("net.ipv4.tcp_fastopen", "3");
-            Host s2 = lab.host("s2").sysctl("net.ipv4.tcp_fastopen", "3");
-            Vip vip = lab.vip(client, s1, s2);
-            Driver a = Driver.server(s1, "key=" + K1);
-            Driver b = Driver.server(s2, "key=" + K1);
-            Driver c = Driver.client(client, "host=" + vip.address().getHostAddress());
+            VipScene scene = new VipScene(lab, K1, K1);
+            Host s2 = scene.s2;
+            Vip vip = scene.vip;
+            Driver b = scene.b;
+            Driver c = scene.c;
             once(c, "COOKIE_REQUESTED");
             once(c, "SYN_DATA_ACKED");
             long passive2 = s2.tcpExt("TCPFastOpenPassive");
@@ -76,20 +74,19 @@ class KeysScenarioTest {
             assertEquals(0, s2.tcpExt("TCPFastOpenPassiveFail"));
             b.command("STATS", l -> l.startsWith("STATS"), RUN);
             assertTrue(b.process().lines().contains("ACCEPT SYN_DATA_ACCEPTED"), b.process().transcript());
-            quit(a, b, c);
+            scene.quit();
         }
     }
 
     @Test
     void differentKeysBehindOneVipCostOneRoundTripThenANewCookie() {
         try (Lab lab = Lab.create()) {
-            Host client = lab.host("client").sysctl("net.ipv4.tcp_fastopen", "3");
-            Host s1 = lab.host("s1").sysctl("net.ipv4.tcp_fastopen", "3");
-            Host s2 = lab.host("s2").sysctl("net.ipv4.tcp_fastopen", "3");
-            Vip vip = lab.vip(client, s1, s2);
-            Driver a = Driver.server(s1, "key=" + K1);
-            Driver b = Driver.server(s2, "key=" + K2);
-            Driver c = Driver.client(client, "host=" + vip.address().getHostAddress());
+            VipScene scene = new VipScene(lab, K1, K2);
+            Host s1 = scene.s1;
+            Host s2 = scene.s2;
+            Vip vip = scene.vip;
+            Driver b = scene.b;
+            Driver c = scene.c;
             once(c, "COOKIE_REQUESTED");
             once(c, "SYN_DATA_ACKED");
             vip.moveTo(s2);
@@ -107,7 +104,7 @@ class KeysScenarioTest {
             assertEquals(alt + 1, s2.tcpExt("TCPFastOpenPassiveAltKey"));
             once(c, "SYN_DATA_ACKED");
             assertEquals(alt + 1, s2.tcpExt("TCPFastOpenPassiveAltKey"));
-            quit(a, b, c);
+            scene.quit();
         }
     }
 
@@ -159,6 +156,31 @@ class KeysScenarioTest {
             once(toB, "SYN_DATA_ACKED");
             once(toC, "DATA_NOT_ACKED"); // control: another key rejects it
             net.finish();
+        }
+    }
+
+    /** A client and two servers (keys {@code key1}, {@code key2}) behind one VIP, served by s1 first. */
+    private static final class VipScene {
+        final Host s1;
+        final Host s2;
+        final Vip vip;
+        final Driver a;
+        final Driver b;
+        final Driver c;
+
+        VipScene(Lab lab, String key1, String key2) {
+            Host client = lab.host("client").sysctl("net.ipv4.tcp_fastopen", "3");
+            s1 = lab.host("s1").sysctl("net.ipv4.tcp_fastopen", "3");
+            s2 = lab.host("s2").sysctl("net.ipv4.tcp_fastopen", "3");
+            vip = lab.vip(client, s1, s2);
+            a = Driver.server(s1, "key=" + key1);
+            b = Driver.server(s2, "key=" + key2);
+            c = Driver.client(client, "host=" + vip.address().getHostAddress());
+        }
+
+        /** QUITs the three agents and checks their exits. */
+        void quit() {
+            KeysScenarioTest.quit(a, b, c);
         }
     }
 
