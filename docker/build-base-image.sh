@@ -129,14 +129,20 @@ command -v debootstrap >/dev/null || {
 WORK=$(mktemp -d /var/tmp/tfo-base.XXXXXX)
 ROOT=$WORK/rootfs
 cleanup() {
-  # debootstrap mounts proc/sys inside the target; unmount everything below
+  # Runs from the EXIT trap, so it must never fail: under errexit a failing command here would turn a
+  # successful build into exit status 1 (a `findmnt | grep` with no match did exactly that on every
+  # fresh machine). debootstrap may leave proc/sys mounted inside the target: unmount everything below
   # ROOT (deepest first) before deleting, and never cross file systems.
+  local m
   if [[ -d $ROOT ]]; then
-    findmnt -rn -o TARGET | grep -F "$ROOT" | sort -r | while read -r m; do umount -l "$m" || true; done
+    while read -r m; do
+      if [[ $m == "$ROOT" || $m == "$ROOT"/* ]]; then umount -l "$m" || true; fi
+    done < <(findmnt -rn -o TARGET | sort -r || true)
   fi
-  rm -rf --one-file-system "$WORK"
+  rm -rf --one-file-system "$WORK" || true
 }
-trap cleanup EXIT
+# Keep the script's own exit status, whatever cleanup does.
+trap 'status=$?; set +e; cleanup; exit "$status"' EXIT
 
 INCLUDE=$(IFS=,; echo "${PACKAGES[*]}")
 log "debootstrap --variant=minbase $SUITE (+ $INCLUDE)"
