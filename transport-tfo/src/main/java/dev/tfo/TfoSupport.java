@@ -1,8 +1,7 @@
 package dev.tfo;
 
 import dev.tfo.internal.Procfs;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
+import dev.tfo.internal.Transport;
 
 import java.util.OptionalInt;
 
@@ -16,9 +15,9 @@ import java.util.OptionalInt;
  * }
  * }
  *
- * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, and compares it with
- * what Netty's epoll and io_uring transports read once, when they initialised: Netty never sees a later
- * change, so a mismatch means TFO stays in the state Netty saw until the JVM restarts.
+ * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, which is what this
+ * library's TFO follows (on every connection and listener, no restart needed), and also reports what Netty's
+ * epoll and io_uring transports read once, when they initialised, which only Netty's own TFO options follow.
  */
 public final class TfoSupport {
     /** Bit 0x1 of {@code net.ipv4.tcp_fastopen}: clients may send data in the SYN. */
@@ -49,14 +48,14 @@ public final class TfoSupport {
 
     private TfoSupport(int sysctl) {
         this.sysctl = sysctl;
-        this.epollAvailable = Epoll.isAvailable();
-        this.epollCause = Epoll.unavailabilityCause();
-        this.ioUringAvailable = IoUring.isAvailable();
-        this.ioUringCause = IoUring.unavailabilityCause();
-        this.epollClient = Epoll.isTcpFastOpenClientSideAvailable();
-        this.epollServer = Epoll.isTcpFastOpenServerSideAvailable();
-        this.ioUringClient = IoUring.isTcpFastOpenClientSideAvailable();
-        this.ioUringServer = IoUring.isTcpFastOpenServerSideAvailable();
+        this.epollAvailable = Transport.EPOLL.isAvailable();
+        this.epollCause = Transport.EPOLL.unavailabilityCause();
+        this.ioUringAvailable = Transport.IO_URING.isAvailable();
+        this.ioUringCause = Transport.IO_URING.unavailabilityCause();
+        this.epollClient = Transport.EPOLL.nettyClientTfo();
+        this.epollServer = Transport.EPOLL.nettyServerTfo();
+        this.ioUringClient = Transport.IO_URING.nettyClientTfo();
+        this.ioUringServer = Transport.IO_URING.nettyServerTfo();
     }
 
     /** Reads the live sysctl and the transports' state now. */
@@ -117,7 +116,9 @@ public final class TfoSupport {
 
     /**
      * Whether Netty's cached view differs from the live sysctl for an available native transport: the
-     * sysctl changed after Netty initialised, and only a JVM restart makes Netty see it.
+     * sysctl changed after Netty initialised. This matters only to code that uses Netty's own TFO options
+     * (Netty never sees the change until the JVM restarts); this library asks the kernel on every connection
+     * and listener, so its TFO follows the live value.
      */
     public boolean nettyViewStale() {
         if (sysctl < 0) {
@@ -129,10 +130,9 @@ public final class TfoSupport {
                 || ioUringAvailable && (ioUringClient != liveClient || ioUringServer != liveServer);
     }
 
-    /** Whether client and server TFO both work now on at least one native transport, as Netty sees it. */
+    /** Whether client and server TFO both work now: the live sysctl has both bits and a native transport loads. */
     public boolean isFullyAvailable() {
-        return has(CLIENT | SERVER) && !nettyViewStale()
-                && (epollAvailable && epollClient && epollServer || ioUringAvailable && ioUringClient && ioUringServer);
+        return has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
     }
 
     /** One human sentence: what works, and if anything does not, the exact fix. */
@@ -144,11 +144,6 @@ public final class TfoSupport {
         if (!epollAvailable && !ioUringAvailable) {
             return "TCP Fast Open is unavailable: neither Netty epoll nor io_uring loads (" + epollCause
                     + "); add netty-transport-native-epoll for your platform.";
-        }
-        if (nettyViewStale()) {
-            return "net.ipv4.tcp_fastopen is now " + sysctl + " but Netty read another value when it "
-                    + "initialised (client " + (epollAvailable ? epollClient : ioUringClient) + ", server "
-                    + (epollAvailable ? epollServer : ioUringServer) + "): restart the JVM for Netty to see it.";
         }
         if (!has(CLIENT) && !has(SERVER)) {
             return "TCP Fast Open is off (net.ipv4.tcp_fastopen=" + sysctl + "). Fix: " + FIX + ".";
@@ -179,7 +174,7 @@ public final class TfoSupport {
         transport(sb, "epoll", epollAvailable, epollCause, epollClient, epollServer);
         transport(sb, "io_uring", ioUringAvailable, ioUringCause, ioUringClient, ioUringServer);
         sb.append("Netty's cached view ").append(nettyViewStale() ? "DIFFERS from" : "matches")
-                .append(" the live sysctl\n");
+                .append(" the live sysctl (matters only to Netty's own TFO options)\n");
         sb.append(summary());
         return sb.toString();
     }

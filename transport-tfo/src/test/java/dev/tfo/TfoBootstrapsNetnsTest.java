@@ -154,14 +154,21 @@ class TfoBootstrapsNetnsTest {
         }
     }
 
-    /** The documented rule for users who write the first flight themselves on a client() bootstrap. */
+    /**
+     * Writing the first flight before the connect (in initChannel) and flushing in channelActive still works on
+     * a client() bootstrap; bytes of an unknown protocol ride in the SYN only when the policy admits them.
+     */
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
     void userWritesInInitChannelAndFlushesInChannelActive(Kind kind) throws Exception {
         try (EchoFixture echo = new EchoFixture(kind)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             byte[] payload = "written in initChannel".getBytes(StandardCharsets.US_ASCII);
-            for (int i = 0; i < 2; i++) {
+            TfoClientOptions any = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any()).build();
+            TfoClientOptions replaySafe = TfoClientOptions.builder().build();
+            TfoClientOptions[] options = {any, any, replaySafe};
+            TfoOutcome[] expected = {TfoOutcome.COOKIE_REQUESTED, TfoOutcome.SYN_DATA_ACKED, TfoOutcome.NOT_ATTEMPTED};
+            for (int i = 0; i < options.length; i++) {
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 Bootstrap b = new Bootstrap().group(echo.group).channel(kind.channel)
                         .handler(new ChannelInitializer<Channel>() {
@@ -177,11 +184,15 @@ class TfoBootstrapsNetnsTest {
                                 ch.write(Unpooled.wrappedBuffer(payload));
                             }
                         });
-                Channel ch = TfoBootstraps.client(b).connect(server).sync().channel();
+                Channel ch = TfoBootstraps.client(b, options[i]).connect(server).sync().channel();
                 TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
                 assertArrayEquals(payload, echoed.get(10, TimeUnit.SECONDS));
-                assertEquals(i == 0 ? TfoOutcome.COOKIE_REQUESTED : TfoOutcome.SYN_DATA_ACKED, result.outcome(),
-                        result.toString());
+                assertEquals(expected[i], result.outcome(), result.toString());
+                if (i == 2) {
+                    assertTrue(result.reason().startsWith("the first write (22 bytes) stayed out of the SYN: "
+                            + "TfoSynDataPolicy.replaySafe()"), result.reason());
+                    assertEquals(0, result.synDataBytes());
+                }
             }
         }
     }
