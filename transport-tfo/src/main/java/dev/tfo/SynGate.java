@@ -80,11 +80,11 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
     private boolean flushPending;
     private boolean closeSeen;
     private long startNanos;
-    private long deadlineNanos;
     private long pollDelayNanos;
     private int synBytes = -1;
     private HeldWrites held;
     private Future<?> kick;
+    private Future<?> timeout;
     private final ChannelFutureListener onConnect = this::connected;
 
     SynGate(Channel channel, TfoClientOptions options, SocketOps ops) {
@@ -161,7 +161,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelKick();
+        cancelTimers();
         if (state != State.DONE) {
             fail(channel.isOpen() ? new IllegalStateException("the TFO handler was removed from the pipeline of "
                     + channel + " before the handshake completed") : new ClosedChannelException(), false, false, false);
@@ -325,7 +325,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     /** Sends the SYN of a deferred connect, with the admitted bytes of the held writes when flushed. */
     private void sendSyn(boolean flushed) {
-        cancelKick();
+        cancelTimers();
         HeldWrites h = held;
         ByteBuf data = flushed && h != null ? h.leadingBytes(ctx.alloc()) : null;
         int offered = 0;
@@ -378,14 +378,26 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
         }
     }
 
-    /** The SYN is on its way: watch the handshake, starting with a look right now. */
+    /**
+     * The SYN is on its way: watch the handshake, starting with a look right now (on loopback the SYN-ACK is
+     * usually in before sendto returns); only a handshake still in flight costs a timeout task.
+     */
     private void startWatching() {
         state = State.SYN_SENT;
-        int timeoutMillis = channel.config().getConnectTimeoutMillis();
-        long now = System.nanoTime();
-        deadlineNanos = options != null && timeoutMillis > 0 ? now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
         pollDelayNanos = FIRST_POLL_NANOS;
         run();
+        int timeoutMillis = channel.config().getConnectTimeoutMillis();
+        if (state == State.SYN_SENT && options != null && timeoutMillis > 0) {
+            timeout = ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void handshakeTimedOut() {
+        if (state == State.SYN_SENT) {
+            fail(new ConnectTimeoutException("handshake with " + describeRemote() + " not completed within "
+                    + channel.config().getConnectTimeoutMillis() + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)"),
+                    true, true, true);
+        }
     }
 
     /** Observing: the channel is (or became) active, or flushed while deferred. */
@@ -412,13 +424,6 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
         if (info.synSent()) {
             if (options == null && info.segsOut() == 0) {
                 state = State.DEFERRED; // observing a deferred connect: its SYN leaves with a flush
-                return;
-            }
-            if (deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0) {
-                ConnectTimeoutException timeout = new ConnectTimeoutException("handshake with " + describeRemote()
-                        + " not completed within " + channel.config().getConnectTimeoutMillis()
-                        + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)");
-                fail(timeout, true, true, true);
                 return;
             }
             reschedule();
@@ -448,7 +453,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     private void decide(TcpInfo info) {
         state = State.DONE;
-        cancelKick();
+        cancelTimers();
         String reason = notAttempted != null ? notAttempted : options == null ? unmanagedReason : null;
         TfoResult verdict = TfoResult.client(info, reason, synBytes);
         if (options != null) {
@@ -480,7 +485,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
             return;
         }
         state = State.DONE;
-        cancelKick();
+        cancelTimers();
         if (remoteFault && options != null && remote != null && !backoffSkipped) {
             options.backoff().record(remote, null);
         }
@@ -498,11 +503,16 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
         }
     }
 
-    private void cancelKick() {
+    private void cancelTimers() {
         Future<?> k = kick;
         if (k != null) {
             kick = null;
             k.cancel(false);
+        }
+        Future<?> t = timeout;
+        if (t != null) {
+            timeout = null;
+            t.cancel(false);
         }
     }
 

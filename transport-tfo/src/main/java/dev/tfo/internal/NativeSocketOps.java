@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.OptionalInt;
 
 /** {@link SocketOps} on Netty's epoll and io_uring channels: setsockopt, getsockopt and sendto on the fd. */
 final class NativeSocketOps implements SocketOps {
@@ -28,8 +29,7 @@ final class NativeSocketOps implements SocketOps {
     private static final int TCP_INFO = 11;
     /** The most bytes offered to one SYN: far above any MSS, so the kernel decides what fits. */
     private static final int MAX_SYN_BYTES = 64 * 1024;
-    private static final int ENOPROTOOPT = -92;
-    private static final int EOPNOTSUPP = -95;
+    private static final int CLIENT_BIT = 0x1;
 
     /** Per event-loop thread: the tcp_info buffer and the bounce buffer for data without a memory address. */
     private static final FastThreadLocal<ByteBuffer> TCP_INFO_BUFFER = new FastThreadLocal<ByteBuffer>() {
@@ -62,24 +62,18 @@ final class NativeSocketOps implements SocketOps {
         try {
             channel.config().setOption(FASTOPEN_CONNECT, 1);
         } catch (ChannelException e) {
-            int errno = errno(e);
-            if (errno == ENOPROTOOPT) {
-                return "this kernel has no TCP_FASTOPEN_CONNECT (needs Linux 4.11+)";
+            // Netty's native setsockopt reports strerror text, not the errno: the live sysctl tells the usual case.
+            OptionalInt live = Procfs.readInt(Procfs.TCP_FASTOPEN);
+            if (live.isPresent() && (live.getAsInt() & CLIENT_BIT) == 0) {
+                return "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: " + live.getAsInt() + ")";
             }
-            if (errno == EOPNOTSUPP) {
-                return "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: "
-                        + Procfs.readInt(Procfs.TCP_FASTOPEN).stream().mapToObj(Integer::toString).findFirst()
-                        .orElse("unreadable") + ")";
-            }
-            return "the kernel refused TCP_FASTOPEN_CONNECT: " + rootMessage(e);
+            return "the kernel refused TCP_FASTOPEN_CONNECT (it needs Linux 4.11+): " + rootMessage(e);
         }
         if (noCookie) {
             try {
                 channel.config().setOption(NO_COOKIE, 1);
             } catch (ChannelException e) {
-                // Data will still ride in the SYN whenever a cookie is cached.
-                return errno(e) == ENOPROTOOPT
-                        ? null : "the kernel refused TCP_FASTOPEN_NO_COOKIE: " + rootMessage(e);
+                return "the kernel refused TCP_FASTOPEN_NO_COOKIE (it needs Linux 4.15+): " + rootMessage(e);
             }
         }
         return null;
@@ -155,15 +149,6 @@ final class NativeSocketOps implements SocketOps {
             }
         }
         return null;
-    }
-
-    private static int errno(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException) {
-                return ((Errors.NativeIoException) t).expectedErr();
-            }
-        }
-        return 0;
     }
 
     private static String rootMessage(Throwable e) {
