@@ -9,13 +9,13 @@ import static java.util.Objects.requireNonNull;
  * the TFO queue length, the keys (optional; default: the host's {@code net.ipv4.tcp_fastopen_key}, random
  * per boot and per network namespace) and cookie-less mode. Immutable.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoServerOptions options = TfoServerOptions.builder()
  *         .queueLength(256)
  *         .keys(TfoKeyRing.watch(Path.of("/run/secrets/tfo/key")))
  *         .build();
  * TfoBootstraps.server(serverBootstrap, options).bind(443).sync();
- * }
+ * }</pre>
  */
 public final class TfoServerOptions {
     /** The default TFO queue length. */

@@ -21,7 +21,12 @@ public final class Procfs {
     private Procfs() {
     }
 
-    /** Reads an integer sysctl file; empty when it does not exist or cannot be read or parsed. */
+    /**
+     * Reads an integer sysctl file.
+     *
+     * @param file e.g. {@link #TCP_FASTOPEN}
+     * @return its value; empty when it does not exist or cannot be read or parsed
+     */
     public static OptionalInt readInt(Path file) {
         try {
             return OptionalInt.of(Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim()));
@@ -30,7 +35,13 @@ public final class Procfs {
         }
     }
 
-    /** Reads a whole procfs text file. */
+    /**
+     * Reads a whole procfs text file.
+     *
+     * @param file e.g. {@link #NETSTAT}
+     * @return its text
+     * @throws IOException when it cannot be read
+     */
     public static String read(Path file) throws IOException {
         return Files.readString(file, StandardCharsets.US_ASCII);
     }
@@ -39,6 +50,8 @@ public final class Procfs {
      * Parses the {@code TcpExt:} section of {@code /proc/net/netstat} (a header line of names followed by a
      * line of values) into an ordered map of counter name to value.
      *
+     * @param netstat the whole text of {@code /proc/net/netstat}
+     * @return the {@code TcpExt} counters, in the kernel's order
      * @throws IllegalArgumentException when the text has no well-formed {@code TcpExt:} pair of lines
      */
     public static Map<String, Long> parseTcpExt(String netstat) {
