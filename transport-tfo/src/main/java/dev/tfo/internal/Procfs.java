@@ -1,6 +1,7 @@
 package dev.tfo.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ public final class Procfs {
      */
     public static OptionalInt readInt(Path file) {
         try {
-            return OptionalInt.of(Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim()));
+            return OptionalInt.of(Integer.parseInt(read(file).trim()));
         } catch (IOException | NumberFormatException | SecurityException e) {
             return OptionalInt.empty();
         }
@@ -43,7 +44,11 @@ public final class Procfs {
      * @throws IOException when it cannot be read
      */
     public static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.US_ASCII);
+        // Not Files.readString: procfs reports size 0, so it reads ONE byte first, and a /proc/sys file read at
+        // a non-zero offset is at its end: 4096 would read as 4, and 1027 as 1. Whole-buffer reads only.
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
     }
 
     /**
