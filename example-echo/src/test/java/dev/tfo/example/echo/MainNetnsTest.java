@@ -3,11 +3,22 @@ package dev.tfo.example.echo;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoSupport;
 import dev.tfo.testkit.FreshNetns;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.File;
+import java.io.IOException;
+import java.net.NetworkInterface;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,10 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Real TCP Fast Open on loopback: this JVM runs in a fresh network namespace with tcp_fastopen=3 (surefire's
- * netns-test execution), where {@code -l --count 3} must put the data of connections 2..3 in the SYN.
+ * netns-test execution), where {@code -l --count 3} must put the data of connections 2..3 in the SYN. The
+ * namespace has only {@code lo}, like {@code unshare -rn}: the example must run there without Netty's
+ * hardware-address warning.
  */
 @FreshNetns
 class MainNetnsTest {
+    private static final String NO_HARDWARE_ADDRESS = "Failed to find a usable hardware address";
 
     @ParameterizedTest
     @ValueSource(strings = {"epoll", "io_uring"})
@@ -46,5 +60,53 @@ class MainNetnsTest {
         assertTrue(cli.err().contains("server: connection 3 from 127.0.0.1:") && cli.err().contains("SYN_DATA_ACCEPTED"),
                 cli::toString);
         assertFalse(cli.err().contains("TCP Fast Open works"), "fully available, no diagnosis line: " + cli);
+    }
+
+    @Test
+    void runWithOnlyLoopbackPrintsNoHardwareAddressWarning(@TempDir Path dir)
+            throws Exception {
+        List<String> interfaces = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
+                .map(NetworkInterface::getName).toList();
+        assertEquals(List.of("lo"), interfaces, "a namespace with only lo");
+        // Control: a plain Netty program here does print the warning.
+        Run probe = java(dir.resolve("probe"), ChannelIdProbe.class.getName());
+        assertEquals(0, probe.exitCode(), probe::toString);
+        assertTrue(probe.err().contains(NO_HARDWARE_ADDRESS), probe::toString);
+        // The example, with no -Dio.netty.machineId of the user's.
+        Run example = java(dir.resolve("example"), Main.class.getName(), "-l", "-p", "0", "--count", "2");
+        assertEquals(0, example.exitCode(), example::toString);
+        assertTrue(example.out().contains("connection 2: sent 21 bytes, echoed 21 bytes intact"), example::toString);
+        assertFalse(example.err().contains(NO_HARDWARE_ADDRESS), example::toString);
+        // Nor any other warning: the run is what a new user sees (somaxconn once read as 4 here, and warned).
+        assertFalse(example.err().lines().anyMatch(l -> l.startsWith("WARNING")), example::toString);
+    }
+
+    /** A JVM of this test class path in this namespace, run to completion (60 s at most). */
+    private static Run java(Path dir, String mainClass, String... args) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        List<String> command = new ArrayList<>(List.of(
+                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        Path out = dir.resolve("stdout");
+        Path err = dir.resolve("stderr");
+        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        process.getOutputStream().close();
+        int code;
+        if (process.waitFor(60, TimeUnit.SECONDS)) {
+            code = process.exitValue();
+        } else {
+            process.destroyForcibly().waitFor();
+            code = -1;
+        }
+        return new Run(command, code, Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private record Run(List<String> command, int exitCode, String out, String err) {
+        @Override
+        public String toString() {
+            return String.join(" ", command) + "\nexit " + exitCode + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+        }
     }
 }
