@@ -3,22 +3,17 @@ package dev.tfo.example.echo;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoSupport;
 import dev.tfo.testkit.FreshNetns;
+import dev.tfo.testkit.Host;
+import dev.tfo.testkit.HostProcess;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.File;
-import java.io.IOException;
 import java.net.NetworkInterface;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,50 +58,23 @@ class MainNetnsTest {
     }
 
     @Test
-    void runWithOnlyLoopbackPrintsNoHardwareAddressWarning(@TempDir Path dir)
-            throws Exception {
+    void runWithOnlyLoopbackPrintsNoHardwareAddressWarning() throws Exception {
         List<String> interfaces = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
                 .map(NetworkInterface::getName).toList();
         assertEquals(List.of("lo"), interfaces, "a namespace with only lo");
         // Control: a plain Netty program here does print the warning.
-        Run probe = java(dir.resolve("probe"), ChannelIdProbe.class.getName());
-        assertEquals(0, probe.exitCode(), probe::toString);
-        assertTrue(probe.err().contains(NO_HARDWARE_ADDRESS), probe::toString);
-        // The example, with no -Dio.netty.machineId of the user's.
-        Run example = java(dir.resolve("example"), Main.class.getName(), "-l", "-p", "0", "--count", "2");
-        assertEquals(0, example.exitCode(), example::toString);
-        assertTrue(example.out().contains("connection 2: sent 21 bytes, echoed 21 bytes intact"), example::toString);
-        assertFalse(example.err().contains(NO_HARDWARE_ADDRESS), example::toString);
-        // Nor any other warning: the run is what a new user sees (somaxconn once read as 4 here, and warned).
-        assertFalse(example.err().lines().anyMatch(l -> l.startsWith("WARNING")), example::toString);
-    }
-
-    /** A JVM of this test class path in this namespace, run to completion (60 s at most). */
-    private static Run java(Path dir, String mainClass, String... args) throws IOException, InterruptedException {
-        Files.createDirectories(dir);
-        List<String> command = new ArrayList<>(List.of(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "-cp", System.getProperty("java.class.path"), mainClass));
-        command.addAll(List.of(args));
-        Path out = dir.resolve("stdout");
-        Path err = dir.resolve("stderr");
-        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        process.getOutputStream().close();
-        int code;
-        if (process.waitFor(60, TimeUnit.SECONDS)) {
-            code = process.exitValue();
-        } else {
-            process.destroyForcibly().waitFor();
-            code = -1;
+        try (HostProcess probe = Host.current().startJava(ChannelIdProbe.class)) {
+            assertEquals(0, probe.awaitExit(Duration.ofSeconds(60)), probe::transcript);
+            assertTrue(probe.stderr().contains(NO_HARDWARE_ADDRESS), probe::transcript);
         }
-        return new Run(command, code, Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
-    }
-
-    private record Run(List<String> command, int exitCode, String out, String err) {
-        @Override
-        public String toString() {
-            return String.join(" ", command) + "\nexit " + exitCode + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+        // The example, with no -Dio.netty.machineId of the user's.
+        try (HostProcess example = Host.current().startJava(Main.class, "-l", "-p", "0", "--count", "2")) {
+            assertEquals(0, example.awaitExit(Duration.ofSeconds(60)), example::transcript);
+            assertTrue(example.lines().stream().anyMatch(l -> l.startsWith("connection 2: sent 21 bytes, echoed 21 bytes intact")),
+                    example::transcript);
+            assertFalse(example.stderr().contains(NO_HARDWARE_ADDRESS), example::transcript);
+            // Nor any other warning: the run is what a new user sees (somaxconn once read as 4 here, and warned).
+            assertFalse(example.stderr().lines().anyMatch(l -> l.contains("WARNING")), example::transcript);
         }
     }
 }
