@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * file descriptors. {@code -Dtfo.soak.sequential=N} changes the sequential count (default 100 000).
  *
  * <p>On this veth the burst does not fill the TFO queue: a TFO child leaves the queue when the client's ACK
- * arrives, microseconds after its SYN here, so the queue is rarely more than empty (the burst prints the
- * server's {@code TCPFastOpenListenOverflow} delta). {@link QueueOverflowScenarioTest} overflows it for real,
- * through a wire with a round-trip time.
+ * arrives, microseconds after its SYN here (measured: 1000 connects, queue 4, {@code TCPFastOpenListenOverflow}
+ * +0; the test prints it). {@link QueueOverflowScenarioTest} overflows it for real, through a wire with a
+ * round-trip time.
  */
 @NeedsLab
 class LoadScenarioTest {
