@@ -278,6 +278,35 @@ class TfoKeyFileTest {
         assertEquals(4, log.warns.size());
     }
 
+    @Test
+    void aDirectoryRemovedAndRecreatedIsWatchedAgainAtTheNextRecheck() throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("secret"));
+        Path file = sub.resolve("key");
+        writeInPlace(file, K1.format());
+        ManualScheduler scheduler = new ManualScheduler();
+        AtomicLong clock = new AtomicLong();
+        TfoKeyFile keyFile = track(TfoKeyFile.builder(file).executor(scheduler).recheckInterval(Duration.ofSeconds(1))
+                .reporter(log).clock(clock::get).watch());
+        deleteTree(sub);
+        Wait.until("the lost watch reported", WAIT, () -> {
+            scheduler.runTask();
+            return log.warns.stream().anyMatch(w -> w.contains("its directory can no longer be watched"));
+        });
+        assertEquals(K1, keyFile.ring().primary());
+
+        Files.createDirectory(sub);
+        writeInPlace(file, K2.format());
+        clock.addAndGet(Duration.ofSeconds(1).toNanos());
+        scheduler.runTask();
+        assertTrue(log.infos.contains("TFO key file " + file + ": its directory is watched again"), log.infos::toString);
+        assertEquals(K2, keyFile.ring().primary(), "read at the recheck");
+        writeInPlace(file, K3.format());
+        Wait.until("the next change seen through the new watch, the recheck not due", WAIT, () -> {
+            scheduler.runTask();
+            return keyFile.ring().primary().equals(K3);
+        });
+    }
+
     // ---- keys reach the listeners of the ring ----
 
     @Test
