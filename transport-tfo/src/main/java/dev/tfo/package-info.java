@@ -9,6 +9,8 @@
  *       data really travelled in the SYN ({@link dev.tfo.TfoOutcome}).</li>
  *   <li>{@link dev.tfo.TfoSupport} diagnoses what the kernel and Netty allow right now, with the fix.</li>
  *   <li>{@link dev.tfo.TfoCounters} snapshots the kernel's {@code TCPFastOpen*} counters.</li>
+ *   <li>{@link dev.tfo.TfoKeyRing} holds the server keys of a set of listeners and rotates them live;
+ *       {@link dev.tfo.TfoKeyFile} keeps a ring in step with a private key file.</li>
  * </ul>
  *
  * <p>Data in a SYN may be delivered twice and is processed by the server before the handshake completes
