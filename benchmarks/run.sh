@@ -3,14 +3,14 @@
 #   sudo benchmarks/run.sh                      # from the repository root (root: network namespaces, TUN)
 #   sudo benchmarks/run.sh --iterations 500 --rtts 20,50,100 --out /tmp/bench
 #   sudo benchmarks/run.sh --only latency       # latency | overhead | blackhole, comma-separated
-# Needs: JDK 17, Maven, gcc (the testkit's delay wire is compiled on first use), ip (iproute2).
+# Needs: JDK 17 (./mvnw fetches Maven), gcc (the testkit's delay wire is compiled on first use), ip (iproute2).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
     echo "benchmarks/run.sh: needs root (ip netns, /dev/net/tun)" >&2
     exit 1
 fi
-mvn -q -pl benchmarks -am package -DskipTests
+./mvnw -q -B -pl benchmarks -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 exec "$JAVA" -cp "$CP" dev.tfo.bench.BenchMain --out benchmarks/results "$@"

@@ -120,7 +120,7 @@ public final class TfoBootstraps {
      * unset.
      *
      * <pre>{@code
-     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+     * TfoKeyRing keys = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key")).ring();
      * TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).keys(keys).build()).bind(443).sync();
      * }</pre>
      *

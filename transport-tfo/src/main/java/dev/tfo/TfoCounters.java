@@ -14,12 +14,12 @@ import static java.util.Objects.requireNonNull;
  * A snapshot of the kernel's {@code TcpExt TCPFastOpen*} counters of one network namespace (from
  * {@code /proc/net/netstat}), or the difference between two snapshots.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoCounters before = TfoCounters.snapshot();
  * // ... connections ...
  * TfoCounters delta = TfoCounters.snapshot().minus(before);
  * System.out.println(delta.active() + " connections had their SYN data acked");
- * }
+ * }</pre>
  *
  * <p>Counters are per network namespace: a container's are its own, and a JVM sees those of the namespace
  * it runs in.
@@ -54,6 +54,7 @@ public final class TfoCounters {
     /**
      * Reads the counters of the calling JVM's network namespace now.
      *
+     * @return the current values
      * @throws UncheckedIOException when {@code /proc/net/netstat} cannot be read (not Linux)
      */
     public static TfoCounters snapshot() {
@@ -69,6 +70,7 @@ public final class TfoCounters {
      * network namespace.
      *
      * @param netstat the whole file's text
+     * @return its {@code TCPFastOpen*} counters
      * @throws IllegalArgumentException when {@code netstat} has no well-formed {@code TcpExt} section
      */
     public static TfoCounters parse(String netstat) {
@@ -86,6 +88,7 @@ public final class TfoCounters {
      * This snapshot minus an earlier one: what happened in between.
      *
      * @param earlier the snapshot taken before
+     * @return each counter's increase since {@code earlier}
      */
     public TfoCounters minus(TfoCounters earlier) {
         requireNonNull(earlier, "earlier");
@@ -99,53 +102,90 @@ public final class TfoCounters {
      * counter.
      *
      * @param name the counter's name
+     * @return its value
      */
     public long get(String name) {
         requireNonNull(name, "name");
         return values.getOrDefault(name, 0L);
     }
 
-    /** Every {@code TCPFastOpen*} counter, in the kernel's order. */
+    /**
+     * Every {@code TCPFastOpen*} counter, in the kernel's order.
+     *
+     * @return an unmodifiable map of kernel name to value
+     */
     public Map<String, Long> asMap() {
         return values;
     }
 
-    /** {@value #ACTIVE}. */
+    /**
+     * The {@value #ACTIVE} counter.
+     *
+     * @return its value
+     */
     public long active() {
         return get(ACTIVE);
     }
 
-    /** {@value #ACTIVE_FAIL}. */
+    /**
+     * The {@value #ACTIVE_FAIL} counter.
+     *
+     * @return its value
+     */
     public long activeFail() {
         return get(ACTIVE_FAIL);
     }
 
-    /** {@value #PASSIVE}. */
+    /**
+     * The {@value #PASSIVE} counter.
+     *
+     * @return its value
+     */
     public long passive() {
         return get(PASSIVE);
     }
 
-    /** {@value #PASSIVE_FAIL}. */
+    /**
+     * The {@value #PASSIVE_FAIL} counter.
+     *
+     * @return its value
+     */
     public long passiveFail() {
         return get(PASSIVE_FAIL);
     }
 
-    /** {@value #LISTEN_OVERFLOW}. */
+    /**
+     * The {@value #LISTEN_OVERFLOW} counter.
+     *
+     * @return its value
+     */
     public long listenOverflow() {
         return get(LISTEN_OVERFLOW);
     }
 
-    /** {@value #COOKIE_REQD}. */
+    /**
+     * The {@value #COOKIE_REQD} counter.
+     *
+     * @return its value
+     */
     public long cookieReqd() {
         return get(COOKIE_REQD);
     }
 
-    /** {@value #BLACKHOLE}. */
+    /**
+     * The {@value #BLACKHOLE} counter.
+     *
+     * @return its value
+     */
     public long blackhole() {
         return get(BLACKHOLE);
     }
 
-    /** {@value #PASSIVE_ALT_KEY}. */
+    /**
+     * The {@value #PASSIVE_ALT_KEY} counter.
+     *
+     * @return its value
+     */
     public long passiveAltKey() {
         return get(PASSIVE_ALT_KEY);
     }
@@ -160,7 +200,11 @@ public final class TfoCounters {
         return values.hashCode();
     }
 
-    /** The counters without their {@code TCPFastOpen} prefix, e.g. {@code Active=3 ActiveFail=0 ...}. */
+    /**
+     * The counters without their {@code TCPFastOpen} prefix.
+     *
+     * @return e.g. {@code Active=3 ActiveFail=0 ...}
+     */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();

@@ -20,12 +20,12 @@ import static java.util.Objects.requireNonNull;
  * A TCP Fast Open server key: the 16-byte secret from which a server derives the cookies it hands to
  * clients. Servers that share a key (a fleet behind one address) accept each other's cookies.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoKey key = TfoKey.generate();                         // 16 bytes from SecureRandom
  * String text = key.format();                             // "3f1c09aa-0b6e27d4-9c0e4f11-52a8be07"
  * TfoKey same = TfoKey.parse(text);                       // same.equals(key)
  * TfoKey fleet = TfoKey.fromFile(Path.of("/etc/tfo/key")); // mode 0600 or 0400, one key in that form
- * }
+ * }</pre>
  *
  * <p>The text form is the kernel's ({@code net.ipv4.tcp_fastopen_key}): four groups of 8 hex digits, each a
  * 32-bit word stored little-endian, so {@code TfoKey.parse(s)} on a listener and {@code sysctl

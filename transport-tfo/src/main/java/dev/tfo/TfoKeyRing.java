@@ -6,76 +6,55 @@ import io.netty.channel.unix.RawUnixChannelOption;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
-import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * The TFO keys of a set of listeners: a primary key (issues and validates cookies) and an optional backup
  * key (only validates), applied with {@code setsockopt(TCP_FASTOPEN_KEY)} to every listener bound with
- * {@link TfoServerOptions.Builder#keys(TfoKeyRing)}, and changed on all of them, live, by {@link #rotate}.
+ * {@link TfoServerOptions.Builder#keys(TfoKeyRing)}, and changed on all of them, live, by {@link #rotate}
+ * and {@link #stage}.
  *
- * <p>{@code
- * // one key for the whole fleet, rotated by the fleet's secret store:
- * TfoKeyRing ring = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
- * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().queueLength(256).keys(ring).build())
- *         .bind(443).sync();
- * // or driven by code:
- * TfoKeyRing ring = TfoKeyRing.of(TfoKey.generate());
- * ring.rotate(TfoKey.generate());   // new primary; the old one stays valid as backup
- * }
+ * <pre>{@code
+ * TfoKeyRing ring = TfoKeyRing.of(TfoKey.parse(System.getenv("TFO_KEY")));
+ * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().keys(ring).build()).bind(443).sync();
+ * ring.rotate(TfoKey.generate()).join();   // new primary; the old one stays valid as backup
+ * }</pre>
+ *
+ * <p>A ring only holds keys: it owns no thread and no file, and needs no closing. To take the keys from a
+ * file and follow its changes, use {@link TfoKeyFile}, which drives a ring.
  *
  * <p><b>Rotation without refusing a cookie.</b> {@link #rotate} makes the new key primary and the old
  * primary the backup, so every cookie issued under the old key is still accepted (and replaced by a new
  * one in the SYN-ACK). Across a fleet, servers rotate at slightly different times; for zero refusals there
  * too, first {@link #stage} the next key everywhere (accepted, never issued), then rotate to it
- * everywhere. With a watched file this is a file holding {@code current,next}, then {@code next,current}.
- *
- * <p><b>Watched key file</b> ({@link #watch}): the file holds one key, or {@code primary,backup}, in
- * {@link TfoKey}'s text form and must be private (mode 0600/0400). The directory is watched
- * ({@link WatchService}, i.e. inotify) so that in-place rewrites, atomic renames and Kubernetes' Secret
- * volume updates (a {@code ..data} symlink swapped by rename; mount the Secret with {@code defaultMode:
- * 0400}) are all seen; the file is also re-read every 5 s in case events are lost (network file systems).
- * A file of one key different from the current primary rotates to it; a file of two keys sets both as
- * given. A file that cannot be read or parsed is reported (without its content) and the keys in force are
- * kept.
+ * everywhere.
  *
  * <p>Listeners are tracked while open and dropped when they close. Thread-safe.
  */
-public final class TfoKeyRing implements AutoCloseable {
+public final class TfoKeyRing {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoKeyRing.class);
     /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_KEY=33)} with a primary key only (Netty checks the length). */
     static final RawUnixChannelOption KEY_OPTION = new RawUnixChannelOption("TCP_FASTOPEN_KEY", 6, 33, 16);
     /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_KEY=33)} with primary and backup keys. */
     static final RawUnixChannelOption KEYS_OPTION = new RawUnixChannelOption("TCP_FASTOPEN_KEY", 6, 33, 32);
-    private static final long RECHECK_SECONDS = 5;
 
     private final Set<Channel> listeners = ConcurrentHashMap.newKeySet();
-    private final Path file;
     private TfoKey primary;
     private TfoKey backup;
-    private volatile WatchService watchService;
-    private volatile boolean closed;
 
-    private TfoKeyRing(TfoKey primary, TfoKey backup, Path file) {
+    private TfoKeyRing(TfoKey primary, TfoKey backup) {
         this.primary = primary;
         this.backup = backup;
-        this.file = file;
     }
 
     /**
@@ -87,7 +66,7 @@ public final class TfoKeyRing implements AutoCloseable {
      * @return a new ring with no listeners
      */
     public static TfoKeyRing of(TfoKey primary) {
-        return new TfoKeyRing(requireNonNull(primary, "primary"), null, null);
+        return new TfoKeyRing(requireNonNull(primary, "primary"), null);
     }
 
     /**
@@ -100,39 +79,7 @@ public final class TfoKeyRing implements AutoCloseable {
      * @return a new ring with no listeners
      */
     public static TfoKeyRing of(TfoKey primary, TfoKey backup) {
-        return new TfoKeyRing(requireNonNull(primary, "primary"), requireNonNull(backup, "backup"), null);
-    }
-
-    /**
-     * A ring whose keys come from a file and follow it: reads it now, then watches it on a daemon thread
-     * until {@link #close()} (see the class comment for the file's form and how changes are detected).
-     *
-     * <p>{@code try (TfoKeyRing ring = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"))) { ... }}
-     *
-     * @param keyFile a private file holding {@code key} or {@code primary,backup}
-     * @return a ring that rotates its listeners whenever the file changes
-     * @throws IOException              when the file or its directory cannot be read or watched
-     * @throws IllegalArgumentException when the file is accessible by group or others or holds no valid key
-     */
-    public static TfoKeyRing watch(Path keyFile) throws IOException {
-        requireNonNull(keyFile, "keyFile");
-        Path absolute = keyFile.toAbsolutePath();
-        TfoKey[] keys = readKeys(absolute);
-        TfoKeyRing ring = new TfoKeyRing(keys[0], keys[1], absolute);
-        Path dir = absolute.getParent();
-        WatchService ws = FileSystems.getDefault().newWatchService();
-        try {
-            dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
-                    StandardWatchEventKinds.ENTRY_DELETE);
-        } catch (IOException | RuntimeException e) {
-            ws.close();
-            throw e;
-        }
-        ring.watchService = ws;
-        Thread t = new Thread(() -> ring.watchLoop(ws), "tfo-key-watcher-" + absolute.getFileName());
-        t.setDaemon(true);
-        t.start();
-        return ring;
+        return new TfoKeyRing(requireNonNull(primary, "primary"), requireNonNull(backup, "backup"));
     }
 
     /**
@@ -196,10 +143,10 @@ public final class TfoKeyRing implements AutoCloseable {
      * phase one of a fleet-wide rotation, so that servers already rotated to {@code next} hand out cookies
      * every other server accepts. Phase two is {@link #rotate rotate(next)}.
      *
-     * <p>{@code
+     * <pre>{@code
      * ring.stage(next).join();   // on every server; once all have it:
      * ring.rotate(next).join();  // on every server
-     * }
+     * }</pre>
      *
      * @param next the key that will become primary
      * @return completes once every open listener has the new keys (exceptionally as for {@link #rotate})
@@ -216,21 +163,23 @@ public final class TfoKeyRing implements AutoCloseable {
     }
 
     /**
-     * Stops watching the key file (if any). Listeners keep their keys; {@link #rotate} still works.
+     * Sets both keys as given (a key file of the form {@code primary,backup}); {@code backup} may be null
+     * for none. Changes nothing when they are the keys in force.
      *
-     * <p>{@code try (TfoKeyRing ring = TfoKeyRing.watch(file)) { serve(ring); }}
+     * @param newPrimary the key that issues cookies from now on
+     * @param newBackup  the key that only validates cookies, or null
+     * @return completes once every open listener has the new keys (exceptionally as for {@link #rotate})
      */
-    @Override
-    public void close() {
-        closed = true;
-        WatchService ws = watchService;
-        if (ws != null) {
-            try {
-                ws.close();
-            } catch (IOException e) {
-                // closing anyway
+    CompletableFuture<Void> set(TfoKey newPrimary, TfoKey newBackup) {
+        requireNonNull(newPrimary, "newPrimary");
+        synchronized (this) {
+            if (newPrimary.equals(primary) && Objects.equals(newBackup, backup)) {
+                return CompletableFuture.completedFuture(null);
             }
+            primary = newPrimary;
+            backup = newBackup;
         }
+        return applyToAll();
     }
 
     /**
@@ -298,80 +247,17 @@ public final class TfoKeyRing implements AutoCloseable {
         }
     }
 
-    private void watchLoop(WatchService ws) {
-        try {
-            while (!closed) {
-                WatchKey key = ws.poll(RECHECK_SECONDS, TimeUnit.SECONDS);
-                if (key != null) {
-                    key.pollEvents(); // any change in the directory: re-read (covers ..data symlink swaps)
-                    key.reset();
-                }
-                reload();
-            }
-        } catch (ClosedWatchServiceException | InterruptedException e) {
-            // closed
-        }
-    }
-
-    /** Re-reads the file; rotates when it changed. */
-    void reload() {
-        TfoKey[] keys;
-        try {
-            keys = readKeys(file);
-        } catch (IOException | RuntimeException e) {
-            logger.warn("TFO key file {} unreadable, keeping the keys in force: {}", file, e.toString());
-            return;
-        }
-        CompletableFuture<Void> applied;
-        synchronized (this) {
-            if (keys[1] == null) {
-                if (keys[0].equals(primary)) {
-                    return;
-                }
-                backup = primary;
-                primary = keys[0];
-            } else {
-                if (keys[0].equals(primary) && keys[1].equals(backup)) {
-                    return;
-                }
-                primary = keys[0];
-                backup = keys[1];
-            }
-        }
-        applied = applyToAll();
-        int n = listeners.size();
-        applied.whenComplete((v, e) -> {
-            if (e == null) {
-                logger.info("TFO key file {} changed: new keys applied to {} listener(s)", file, n);
-            } else {
-                logger.warn("TFO key file {} changed, but a listener refused the new keys: {}", file, e.getMessage());
-            }
-        });
-    }
-
-    /** {@code [primary, backupOrNull]} from a private file. */
-    static TfoKey[] readKeys(Path file) throws IOException {
-        String text = TfoKey.readPrivateFile(file).strip();
-        int comma = text.indexOf(',');
-        try {
-            if (comma < 0) {
-                return new TfoKey[] {TfoKey.parse(text), null};
-            }
-            return new TfoKey[] {TfoKey.parse(text.substring(0, comma)), TfoKey.parse(text.substring(comma + 1))};
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("keyFile: " + file + " does not hold 'key' or 'primary,backup': "
-                    + e.getMessage().substring("text: ".length()));
-        }
-    }
-
-    /** Never shows keys: e.g. {@code TfoKeyRing(primary, backup, 2 listeners, watching /run/secrets/tfo/key)}. */
+    /**
+     * Never shows keys: e.g. {@code TfoKeyRing(primary, backup, 2 listener(s))}.
+     *
+     * @return which keys are set and how many listeners use them
+     */
     @Override
     public String toString() {
         boolean hasBackup;
         synchronized (this) {
             hasBackup = backup != null;
         }
-        return "TfoKeyRing(primary" + (hasBackup ? ", backup" : "") + ", " + listeners.size() + " listener(s)"
-                + (file != null ? ", watching " + file : "") + ')';
+        return "TfoKeyRing(primary" + (hasBackup ? ", backup" : "") + ", " + listeners.size() + " listener(s))";
     }
 }

@@ -40,7 +40,11 @@ public enum TfoOutcome {
         this.dataInSyn = dataInSyn;
     }
 
-    /** Whether data travelled in the SYN and was accepted: the round trip was saved. */
+    /**
+     * Whether data travelled in the SYN and was accepted: the round trip was saved.
+     *
+     * @return {@code true} for {@link #SYN_DATA_ACKED} and {@link #SYN_DATA_ACCEPTED}
+     */
     public boolean dataInSyn() {
         return dataInSyn;
     }

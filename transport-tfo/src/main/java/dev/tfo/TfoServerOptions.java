@@ -9,13 +9,14 @@ import static java.util.Objects.requireNonNull;
  * the TFO queue length, the keys (optional; default: the host's {@code net.ipv4.tcp_fastopen_key}, random
  * per boot and per network namespace) and cookie-less mode. Immutable.
  *
- * <p>{@code
+ * <pre>{@code
+ * TfoKeyFile keyFile = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key"));
  * TfoServerOptions options = TfoServerOptions.builder()
  *         .queueLength(256)
- *         .keys(TfoKeyRing.watch(Path.of("/run/secrets/tfo/key")))
+ *         .keys(keyFile.ring())
  *         .build();
  * TfoBootstraps.server(serverBootstrap, options).bind(443).sync();
- * }
+ * }</pre>
  */
 public final class TfoServerOptions {
     /** The default TFO queue length. */
@@ -111,8 +112,8 @@ public final class TfoServerOptions {
 
         /**
          * The listener's keys ({@code TCP_FASTOPEN_KEY}), set on each listener when it registers and changed
-         * live by {@link TfoKeyRing#rotate}. Servers sharing an address must share their keys for the
-         * cookies one issues to be accepted by the others.
+         * live by {@link TfoKeyRing#rotate} (or by a {@link TfoKeyFile} the ring follows). Servers sharing an
+         * address must share their keys for the cookies one issues to be accepted by the others.
          *
          * <p>{@code builder.keys(TfoKeyRing.of(TfoKey.parse(secret)))}
          *

@@ -8,12 +8,12 @@ import java.util.OptionalInt;
 /**
  * What TCP Fast Open can do in this JVM right now, and the one-sentence fix when it cannot.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoSupport support = TfoSupport.current();
  * if (!support.isFullyAvailable()) {
  *     System.err.println(support.summary());   // names the exact sysctl, docker flag or pod setting
  * }
- * }
+ * }</pre>
  *
  * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, which is what this
  * library's TFO follows (on every connection and listener, no restart needed), and also reports what Netty's
@@ -58,58 +58,104 @@ public final class TfoSupport {
         this.ioUringServer = Transport.IO_URING.nettyServerTfo();
     }
 
-    /** Reads the live sysctl and the transports' state now. */
+    /**
+     * Reads the live sysctl and the transports' state now.
+     *
+     * @return the state of this JVM's network namespace and of Netty's native transports
+     */
     public static TfoSupport current() {
         OptionalInt value = Procfs.readInt(Procfs.TCP_FASTOPEN);
         return new TfoSupport(value.orElse(-1));
     }
 
-    /** The live value of {@code net.ipv4.tcp_fastopen}, or -1 when it cannot be read (not Linux). */
+    /**
+     * The live value of {@code net.ipv4.tcp_fastopen}, read by {@link #current()}.
+     *
+     * @return the sysctl's value, or -1 when it cannot be read (not Linux)
+     */
     public int sysctl() {
         return sysctl;
     }
 
-    /** Whether the live sysctl has every bit of {@code mask}. */
+    /**
+     * Whether the live sysctl has every bit of {@code mask}, e.g. {@code has(CLIENT | SERVER)}.
+     *
+     * @param mask one or more of {@link #CLIENT}, {@link #SERVER}, {@link #CLIENT_NO_COOKIE},
+     *             {@link #SERVER_NO_COOKIE}, {@link #SERVER_ALL_LISTENERS}
+     * @return whether every bit of {@code mask} is set; {@code false} when the sysctl cannot be read
+     */
     public boolean has(int mask) {
         return sysctl >= 0 && (sysctl & mask) == mask;
     }
 
-    /** Whether Netty's epoll transport can be used, see {@link #epollUnavailabilityCause()}. */
+    /**
+     * Whether Netty's epoll transport can be used.
+     *
+     * @return whether epoll loads here; see {@link #epollUnavailabilityCause()} when it does not
+     */
     public boolean epollAvailable() {
         return epollAvailable;
     }
 
-    /** Why epoll cannot be used, or {@code null}. */
+    /**
+     * Why epoll cannot be used.
+     *
+     * @return Netty's reason, or {@code null} when epoll is available
+     */
     public Throwable epollUnavailabilityCause() {
         return epollCause;
     }
 
-    /** Whether Netty's io_uring transport can be used, see {@link #ioUringUnavailabilityCause()}. */
+    /**
+     * Whether Netty's io_uring transport can be used.
+     *
+     * @return whether io_uring loads here; see {@link #ioUringUnavailabilityCause()} when it does not
+     */
     public boolean ioUringAvailable() {
         return ioUringAvailable;
     }
 
-    /** Why io_uring cannot be used, or {@code null}. */
+    /**
+     * Why io_uring cannot be used.
+     *
+     * @return Netty's reason, or {@code null} when io_uring is available
+     */
     public Throwable ioUringUnavailabilityCause() {
         return ioUringCause;
     }
 
-    /** Whether Netty's epoll transport (as initialised) sends data in the SYN. */
+    /**
+     * Whether Netty's epoll transport, as it initialised, sends data in the SYN.
+     *
+     * @return Netty's cached view of the client bit, for epoll
+     */
     public boolean epollClientTfo() {
         return epollClient;
     }
 
-    /** Whether Netty's epoll transport (as initialised) applies {@code TCP_FASTOPEN} to listeners. */
+    /**
+     * Whether Netty's epoll transport, as it initialised, applies {@code TCP_FASTOPEN} to listeners.
+     *
+     * @return Netty's cached view of the server bit, for epoll
+     */
     public boolean epollServerTfo() {
         return epollServer;
     }
 
-    /** Whether Netty's io_uring transport (as initialised) sends data in the SYN. */
+    /**
+     * Whether Netty's io_uring transport, as it initialised, sends data in the SYN.
+     *
+     * @return Netty's cached view of the client bit, for io_uring
+     */
     public boolean ioUringClientTfo() {
         return ioUringClient;
     }
 
-    /** Whether Netty's io_uring transport (as initialised) applies {@code TCP_FASTOPEN} to listeners. */
+    /**
+     * Whether Netty's io_uring transport, as it initialised, applies {@code TCP_FASTOPEN} to listeners.
+     *
+     * @return Netty's cached view of the server bit, for io_uring
+     */
     public boolean ioUringServerTfo() {
         return ioUringServer;
     }
@@ -119,6 +165,8 @@ public final class TfoSupport {
      * sysctl changed after Netty initialised. This matters only to code that uses Netty's own TFO options
      * (Netty never sees the change until the JVM restarts); this library asks the kernel on every connection
      * and listener, so its TFO follows the live value.
+     *
+     * @return whether Netty's own TFO options act on a value of the sysctl that is no longer the live one
      */
     public boolean nettyViewStale() {
         if (sysctl < 0) {
@@ -130,12 +178,20 @@ public final class TfoSupport {
                 || ioUringAvailable && (ioUringClient != liveClient || ioUringServer != liveServer);
     }
 
-    /** Whether client and server TFO both work now: the live sysctl has both bits and a native transport loads. */
+    /**
+     * Whether client and server TFO both work now: the live sysctl has both bits and a native transport loads.
+     *
+     * @return whether both sides of TFO work
+     */
     public boolean isFullyAvailable() {
         return has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
     }
 
-    /** One human sentence: what works, and if anything does not, the exact fix. */
+    /**
+     * One human sentence: what works, and if anything does not, the exact fix.
+     *
+     * @return the sentence, e.g. {@code "TCP Fast Open is off (net.ipv4.tcp_fastopen=0). Fix: ..."}
+     */
     public String summary() {
         if (sysctl < 0) {
             return "TCP Fast Open is unavailable: /proc/sys/net/ipv4/tcp_fastopen cannot be read (not Linux?); "
@@ -161,7 +217,11 @@ public final class TfoSupport {
                 + (ioUringAvailable ? "io_uring" : "") + ").";
     }
 
-    /** The whole diagnosis, one fact per line: sysctl bits, transports, Netty's cached view, the summary. */
+    /**
+     * The whole diagnosis, one fact per line: sysctl bits, transports, Netty's cached view, the summary.
+     *
+     * @return several lines, the last one being {@link #summary()}
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder();
         sb.append("net.ipv4.tcp_fastopen = ").append(sysctl < 0 ? "unreadable" : sysctl + " (0x"
@@ -194,7 +254,11 @@ public final class TfoSupport {
         }
     }
 
-    /** Same as {@link #summary()}. */
+    /**
+     * Same as {@link #summary()}.
+     *
+     * @return the summary sentence
+     */
     @Override
     public String toString() {
         return summary();

@@ -1,22 +1,21 @@
 package dev.tfo;
 
-import dev.tfo.testkit.Wait;
+import io.netty.channel.ChannelException;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The ring alone: keys, rotation and how they reach listeners (stand-ins; no kernel, no file, no thread). */
 class TfoKeyRingTest {
     private static final TfoKey K1 = TfoKey.parse("00112233-44556677-8899aabb-ccddeeff");
     private static final TfoKey K2 = TfoKey.parse("0f1e2d3c-4b5a6978-8796a5b4-c3d2e1f0");
@@ -34,45 +33,112 @@ class TfoKeyRingTest {
         assertEquals(Optional.of(K1), ring.backup());
         ring.rotate(K2).join(); // no-op
         assertEquals(Optional.of(K1), ring.backup());
+        ring.stage(K1).join();  // already the backup: no-op
+        assertEquals(Optional.of(K1), ring.backup());
         ring.rotate(K3).join();
         assertEquals(K3, ring.primary());
         assertEquals(Optional.of(K2), ring.backup());
         assertEquals("TfoKeyRing(primary, backup, 0 listener(s))", ring.toString());
-        assertThrows(NullPointerException.class, () -> ring.rotate(null));
-        assertThrows(NullPointerException.class, () -> TfoKeyRing.of(K1, null));
+        assertEquals("TfoKeyRing(primary, 0 listener(s))", TfoKeyRing.of(K1).toString());
     }
 
     @Test
-    void watchedFileRotatesOnAtomicRenameAndKeepsKeysOnGarbage(@TempDir Path dir) throws IOException {
-        Path key = dir.resolve("key");
-        write(dir, key, K1.format());
-        try (TfoKeyRing ring = TfoKeyRing.watch(key)) {
-            assertEquals(K1, ring.primary());
-            assertTrue(ring.toString().contains("watching " + key) && !ring.toString().contains(K1.format()));
-            write(dir, key, K2.format() + "\n");
-            Wait.until("rotated to K2", Duration.ofSeconds(10), () -> ring.primary().equals(K2));
-            assertEquals(Optional.of(K1), ring.backup());
-            write(dir, key, "not a key");
-            write(dir, key, K3.format() + "," + K1.format()); // explicit primary,backup
-            Wait.until("set to K3,K1", Duration.ofSeconds(10), () -> ring.primary().equals(K3));
-            assertEquals(Optional.of(K1), ring.backup());
-        }
+    void setTakesBothKeysAsGiven() {
+        TfoKeyRing ring = TfoKeyRing.of(K1, K2);
+        assertEquals(K1, ring.primary());
+        assertEquals(Optional.of(K2), ring.backup());
+        ring.set(K3, K1).join();
+        assertEquals(K3, ring.primary());
+        assertEquals(Optional.of(K1), ring.backup());
+        ring.set(K2, null).join();
+        assertEquals(K2, ring.primary());
+        assertEquals(Optional.empty(), ring.backup());
     }
 
     @Test
-    void watchRefusesAnOpenFile(@TempDir Path dir) throws IOException {
-        Path key = dir.resolve("key");
-        Files.writeString(key, K1.format());
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-rw----"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TfoKeyRing.watch(key));
-        assertFalse(e.getMessage().contains(K1.format()));
+    void nullArgumentsAreNamed() {
+        TfoKeyRing ring = TfoKeyRing.of(K1);
+        assertEquals("primary", assertThrows(NullPointerException.class, () -> TfoKeyRing.of(null)).getMessage());
+        assertEquals("backup", assertThrows(NullPointerException.class, () -> TfoKeyRing.of(K1, null)).getMessage());
+        assertEquals("newPrimary", assertThrows(NullPointerException.class, () -> ring.rotate(null)).getMessage());
+        assertEquals("next", assertThrows(NullPointerException.class, () -> ring.stage(null)).getMessage());
     }
 
-    /** Writes via a temporary file and an atomic rename, as secret agents do. */
-    private static void write(Path dir, Path key, String text) throws IOException {
-        Path tmp = Files.createTempFile(dir, ".key", ".tmp");
-        Files.writeString(tmp, text);
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        Files.move(tmp, key, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    @Test
+    void aRingHoldsNoResourceSoItIsNotCloseable() {
+        assertFalse(AutoCloseable.class.isAssignableFrom(TfoKeyRing.class));
+    }
+
+    @Test
+    void keysReachEveryOpenListenerInTheKernelsLayoutAndClosedListenersAreDropped() throws Exception {
+        TfoKeyRing ring = TfoKeyRing.of(K1);
+        KeyListener a = new KeyListener();
+        KeyListener b = new KeyListener();
+        ring.attach(a);
+        ring.attach(b);
+        assertEquals(2, ring.listeners());
+        assertArrayEquals(KeyListener.expected(K1, null), a.last()); // at attach: the primary alone, 16 bytes
+
+        CompletableFuture<Void> staged = ring.stage(K2);
+        assertFalse(staged.isDone(), "applied on the listeners' event loops, not the caller's thread");
+        a.runPendingTasks();
+        assertFalse(staged.isDone(), "b has not applied yet");
+        b.runPendingTasks();
+        staged.join();
+        assertArrayEquals(KeyListener.expected(K1, K2), a.last());
+        assertArrayEquals(KeyListener.expected(K1, K2), b.last());
+
+        b.close().sync();
+        assertEquals(1, ring.listeners());
+        int bValues = b.values.size();
+        CompletableFuture<Void> rotated = ring.rotate(K3);
+        a.runPendingTasks();
+        rotated.join();
+        assertArrayEquals(KeyListener.expected(K3, K1), a.last());
+        assertEquals(bValues, b.values.size(), "a closed listener gets nothing");
+        assertEquals("TfoKeyRing(primary, backup, 1 listener(s))", ring.toString());
+
+        KeyListener late = new KeyListener();
+        ring.attach(late); // bound after the rotation: gets the keys in force
+        assertArrayEquals(KeyListener.expected(K3, K1), late.last());
+        a.finishAndReleaseAll();
+        late.finishAndReleaseAll();
+    }
+
+    @Test
+    void aListenerThatRefusesTheKeysFailsTheRotationWithoutShowingThem() throws Exception {
+        TfoKeyRing ring = TfoKeyRing.of(K1);
+        KeyListener ok = new KeyListener();
+        KeyListener refusing = new KeyListener();
+        ring.attach(ok);
+        ring.attach(refusing);
+        refusing.refuse();
+        CompletableFuture<Void> rotated = ring.rotate(K2);
+        ok.runPendingTasks();
+        refusing.runPendingTasks();
+        CompletionException e = assertThrows(CompletionException.class, rotated::join);
+        ChannelException cause = assertInstanceOf(ChannelException.class, e.getCause());
+        assertTrue(cause.getMessage().startsWith("cannot set TCP_FASTOPEN_KEY on ")
+                && cause.getMessage().contains("Invalid argument"), cause.getMessage());
+        assertFalse(cause.getMessage().contains(K1.format()) || cause.getMessage().contains(K2.format()));
+        assertArrayEquals(KeyListener.expected(K2, K1), ok.last()); // the others still got the keys
+
+        KeyListener another = new KeyListener();
+        another.refuse();
+        ChannelException atAttach = assertThrows(ChannelException.class, () -> ring.attach(another));
+        assertFalse(atAttach.getMessage().contains(K2.format()), atAttach.getMessage());
+        ok.finishAndReleaseAll();
+        refusing.finishAndReleaseAll();
+        another.finishAndReleaseAll();
+    }
+
+    @Test
+    void aTransportWithoutTheOptionIsToldApart() throws Exception {
+        // A plain EmbeddedChannel does not know TCP_FASTOPEN_KEY, like NIO.
+        io.netty.channel.embedded.EmbeddedChannel nio = new io.netty.channel.embedded.EmbeddedChannel();
+        ChannelException e = assertThrows(ChannelException.class, () -> TfoKeyRing.of(K1).attach(nio));
+        assertTrue(e.getMessage().contains("does not support it (use epoll or io_uring)"), e.getMessage());
+        assertNull(e.getCause());
+        nio.finishAndReleaseAll();
     }
 }

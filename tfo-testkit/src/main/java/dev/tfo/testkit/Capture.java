@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * A packet capture: {@code tcpdump -U --immediate-mode -i IFACE -w FILE -s 0 FILTER}, in a {@link Host}
- * ({@link Host#capture}) or in this JVM's own namespace ({@link #here}). Creating one returns only once
- * tcpdump prints "listening on", so nothing sent afterwards is missed. The pcap file is parsed by the
- * testkit itself ({@link Packet}: TCP over IPv4/IPv6).
+ * A packet capture: {@code tcpdump -U --immediate-mode -B 16384 -i IFACE -w FILE -s 0 FILTER}, in a
+ * {@link Host} ({@link Host#capture}) or in this JVM's own namespace ({@link #here}). Creating one returns
+ * only once tcpdump prints "listening on", so nothing sent afterwards is missed, unless the kernel drops
+ * packets because tcpdump could not keep up: after {@link #stop()}, {@link #tcpdumpStderr()} has its
+ * "packets dropped by kernel" count. The pcap file is parsed by the testkit itself ({@link Packet}: TCP over
+ * IPv4/IPv6).
  *
  * <pre>{@code
  * try (Capture cap = Capture.here("lo", "tcp port 7000")) {
@@ -25,6 +27,8 @@ import java.util.function.Predicate;
 public final class Capture implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
+    /** tcpdump's capture buffer ({@code -B}), in KiB. */
+    private static final int BUFFER_KIB = 16384;
 
     private final String description;
     private final Path file;
@@ -49,7 +53,10 @@ public final class Capture implements AutoCloseable {
             cmd.add("-Z");
             cmd.add("root"); // Debian's tcpdump would otherwise drop to user tcpdump and fail to write
         }
-        cmd.addAll(List.of("-n", "-U", "--immediate-mode", "-i", iface, "-w", file.toString(), "-s", "0"));
+        // -B: libpcap's default 2 MiB ring, cut into frames sized for -s 0, overflowed during a burst of 64
+        // SYNs and their SYN-ACKs while tcpdump waited for a CPU (2 to 6 "packets dropped by kernel").
+        cmd.addAll(List.of("-n", "-U", "--immediate-mode", "-B", Integer.toString(BUFFER_KIB), "-i", iface, "-w",
+                file.toString(), "-s", "0"));
         if (bpfFilter != null && !bpfFilter.isBlank()) {
             cmd.add(bpfFilter);
         }

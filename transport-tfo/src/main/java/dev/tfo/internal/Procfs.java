@@ -1,6 +1,7 @@
 package dev.tfo.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,24 +22,41 @@ public final class Procfs {
     private Procfs() {
     }
 
-    /** Reads an integer sysctl file; empty when it does not exist or cannot be read or parsed. */
+    /**
+     * Reads an integer sysctl file.
+     *
+     * @param file e.g. {@link #TCP_FASTOPEN}
+     * @return its value; empty when it does not exist or cannot be read or parsed
+     */
     public static OptionalInt readInt(Path file) {
         try {
-            return OptionalInt.of(Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).trim()));
+            return OptionalInt.of(Integer.parseInt(read(file).trim()));
         } catch (IOException | NumberFormatException | SecurityException e) {
             return OptionalInt.empty();
         }
     }
 
-    /** Reads a whole procfs text file. */
+    /**
+     * Reads a whole procfs text file.
+     *
+     * @param file e.g. {@link #NETSTAT}
+     * @return its text
+     * @throws IOException when it cannot be read
+     */
     public static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.US_ASCII);
+        // Not Files.readString: procfs reports size 0, so it reads ONE byte first, and a /proc/sys file read at
+        // a non-zero offset is at its end: 4096 would read as 4, and 1027 as 1. Whole-buffer reads only.
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
     }
 
     /**
      * Parses the {@code TcpExt:} section of {@code /proc/net/netstat} (a header line of names followed by a
      * line of values) into an ordered map of counter name to value.
      *
+     * @param netstat the whole text of {@code /proc/net/netstat}
+     * @return the {@code TcpExt} counters, in the kernel's order
      * @throws IllegalArgumentException when the text has no well-formed {@code TcpExt:} pair of lines
      */
     public static Map<String, Long> parseTcpExt(String netstat) {

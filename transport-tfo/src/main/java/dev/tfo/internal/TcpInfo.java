@@ -78,6 +78,8 @@ public final class TcpInfo {
      * Decodes raw {@code tcp_info} bytes in native (little-endian on every Linux target Netty ships) order,
      * from the buffer's position to its limit.
      *
+     * @param raw the bytes the kernel returned; neither its position nor its byte order changes
+     * @return the decoded fields
      * @throws IllegalArgumentException when fewer than 8 bytes are present
      */
     public static TcpInfo decode(ByteBuffer raw) {
@@ -104,6 +106,7 @@ public final class TcpInfo {
     /**
      * Reads {@code tcp_info} of a native (epoll or io_uring) socket channel.
      *
+     * @param channel a socket channel of any transport
      * @return the decoded fields, or {@code null} when the channel's transport cannot report them (NIO)
      *         or the socket is already closed
      */
@@ -111,27 +114,47 @@ public final class TcpInfo {
         return SocketOps.NATIVE.tcpInfo(channel);
     }
 
-    /** {@code tcpi_state}. */
+    /**
+     * {@code tcpi_state}.
+     *
+     * @return the TCP state, e.g. {@link #STATE_ESTABLISHED}
+     */
     public int state() {
         return state;
     }
 
-    /** {@code tcpi_options}. */
+    /**
+     * {@code tcpi_options}.
+     *
+     * @return the option bits, e.g. {@link #OPT_SYN_DATA}
+     */
     public int options() {
         return options;
     }
 
-    /** {@code tcpi_fastopen_client_fail} (0..3). */
+    /**
+     * {@code tcpi_fastopen_client_fail}.
+     *
+     * @return 0..3, one of the {@code FAIL_*} constants
+     */
     public int clientFail() {
         return clientFail;
     }
 
-    /** {@code tcpi_rtt} in microseconds, or -1 when the kernel returned too few bytes. */
+    /**
+     * {@code tcpi_rtt}.
+     *
+     * @return the smoothed round-trip time in microseconds, or -1 when the kernel returned too few bytes
+     */
     public long rttMicros() {
         return rttMicros;
     }
 
-    /** {@code tcpi_total_retrans}, or -1 when the kernel returned too few bytes. */
+    /**
+     * {@code tcpi_total_retrans}.
+     *
+     * @return the retransmitted segments of the connection, or -1 when the kernel returned too few bytes
+     */
     public long totalRetrans() {
         return totalRetrans;
     }
@@ -146,12 +169,20 @@ public final class TcpInfo {
         return segsOut;
     }
 
-    /** Whether the client's handshake is still in progress. */
+    /**
+     * Whether the client's handshake is still in progress.
+     *
+     * @return whether the state is {@link #STATE_SYN_SENT}
+     */
     public boolean synSent() {
         return state == STATE_SYN_SENT;
     }
 
-    /** Whether {@code TCPI_OPT_SYN_DATA} is set. */
+    /**
+     * Whether {@code TCPI_OPT_SYN_DATA} is set.
+     *
+     * @return client: the SYN's data was acked; server: the SYN carried data
+     */
     public boolean synData() {
         return (options & OPT_SYN_DATA) != 0;
     }

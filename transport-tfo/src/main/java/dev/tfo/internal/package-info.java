@@ -1,5 +1,17 @@
 /**
- * Implementation details of {@code dev.tfo}: procfs and {@code tcp_info} decoding, transport detection and
- * the channel handlers that carry a first flight. Not API: may change in any release.
+ * Helpers of {@code dev.tfo}, not API: they may change in any release, and nothing outside this library
+ * should use them.
+ *
+ * <ul>
+ *   <li>{@link dev.tfo.internal.Procfs} reads {@code /proc/sys/net/ipv4/tcp_fastopen} and the
+ *       {@code TcpExt} counters of {@code /proc/net/netstat}, live;</li>
+ *   <li>{@link dev.tfo.internal.TcpInfo} reads and decodes the TFO fields of the kernel's
+ *       {@code tcp_info};</li>
+ *   <li>{@link dev.tfo.internal.Transport} tells a channel's transport (epoll, io_uring, other) and what
+ *       Netty decided about TFO for it.</li>
+ * </ul>
+ *
+ * <p>The channel handlers that carry a first flight are not here: they are package-private in
+ * {@code dev.tfo}.
  */
 package dev.tfo.internal;

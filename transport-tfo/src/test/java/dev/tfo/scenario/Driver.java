@@ -6,6 +6,8 @@ import dev.tfo.testkit.HostProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /** Drives an agent process over stdin and parses its answers (scenario helper). */
@@ -62,6 +64,27 @@ final class Driver {
     /** {@code RUN n concurrency size} on a client agent. */
     Run run(int n, int concurrency, int size, Duration timeout) {
         return new Run(command("RUN " + n + " " + concurrency + " " + size, l -> l.startsWith("DONE "), timeout));
+    }
+
+    /** {@code FDS} on either agent: the number of file descriptors the agent's JVM holds open. */
+    int fds() {
+        List<String> lines = command("FDS", l -> l.startsWith("FDS "), Duration.ofSeconds(10));
+        return Integer.parseInt(lines.get(lines.size() - 1).substring(4).trim());
+    }
+
+    /** {@code STATS} on a server agent: how many children it accepted with each server outcome so far. */
+    Map<String, Long> acceptedOutcomes() {
+        List<String> lines = command("STATS", l -> l.startsWith("STATS "), Duration.ofSeconds(10));
+        String line = lines.get(lines.size() - 1);
+        String map = line.substring(line.indexOf("outcomes={") + "outcomes={".length(), line.lastIndexOf('}'));
+        Map<String, Long> m = new TreeMap<>();
+        for (String kv : map.split(",")) {
+            if (!kv.isBlank()) {
+                String[] p = kv.trim().split("=");
+                m.put(p[0], Long.parseLong(p[1]));
+            }
+        }
+        return m;
     }
 
     /** One {@code RESULT}/{@code FAIL} line. */

@@ -2,6 +2,7 @@ package dev.tfo.scenario;
 
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoKey;
+import dev.tfo.TfoKeyFile;
 import dev.tfo.TfoKeyRing;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
@@ -57,8 +58,10 @@ public final class ServerAgent {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
                 uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         TfoKeyRing ring = null;
+        TfoKeyFile keyFile = null;
         if (a.containsKey("keyfile")) {
-            ring = TfoKeyRing.watch(Path.of(a.get("keyfile")));
+            keyFile = TfoKeyFile.watch(Path.of(a.get("keyfile")));
+            ring = keyFile.ring();
         } else if (a.containsKey("key")) {
             ring = a.containsKey("backup")
                     ? TfoKeyRing.of(TfoKey.parse(a.get("key")), TfoKey.parse(a.get("backup")))
@@ -116,8 +119,8 @@ public final class ServerAgent {
                 case "QUIT":
                     listener.close().sync();
                     group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).sync();
-                    if (ring != null) {
-                        ring.close();
+                    if (keyFile != null) {
+                        keyFile.close();
                     }
                     Agents.out("BYE");
                     return;
@@ -127,6 +130,9 @@ public final class ServerAgent {
         }
         listener.close().sync();
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).sync();
+        if (keyFile != null) {
+            keyFile.close();
+        }
     }
 
     /** Echoes; closes after the announced length. */

@@ -17,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +47,8 @@ public final class Main implements Callable<Integer> {
     public static final int USAGE = 2;
     static final String DEFAULT_HOST = "127.0.0.1";
     static final String DEFAULT_MESSAGE = "Hello, TCP Fast Open!";
+    /** Netty's system property for the machine id in its channel ids. */
+    static final String MACHINE_ID = "io.netty.machineId";
 
     @Option(names = {"-s", "--server"}, paramLabel = "HOST",
             description = "Server to connect to, and with -l the address to listen on (default: " + DEFAULT_HOST
@@ -101,11 +105,37 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command and exits with its status. */
     public static void main(String[] args) {
+        // First, before any Netty class loads: Netty reads the machine id once.
+        randomMachineIdUnlessSet(System.getProperties(), ThreadLocalRandom.current());
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             // Netty logs through java.util.logging here: one line per message, like ours.
             System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
         }
         System.exit(run(System.out, System.err, args));
+    }
+
+    /**
+     * Sets {@value #MACHINE_ID} to a random id for this process unless the user set it. Netty derives its
+     * channel ids from a "machine id", by default a network interface's hardware address; in a network
+     * namespace with only {@code lo} ({@code unshare -rn}, a container without a network) it finds none and
+     * logs "Failed to find a usable hardware address" on every run, then uses random bytes anyway. Done here,
+     * by the application: a library must not set system properties.
+     *
+     * @param properties where to set it (the system properties)
+     * @param random     the source of the 8 bytes
+     */
+    static void randomMachineIdUnlessSet(Properties properties, Random random) {
+        if (properties.getProperty(MACHINE_ID) != null) {
+            return;
+        }
+        byte[] id = new byte[8];
+        random.nextBytes(id);
+        id[0] = (byte) (id[0] & ~0x01 | 0x02); // an EUI-64 that is unicast and locally administered
+        StringBuilder sb = new StringBuilder(23);
+        for (byte b : id) {
+            sb.append(sb.length() == 0 ? "" : ":").append(String.format("%02x", b & 0xff));
+        }
+        properties.setProperty(MACHINE_ID, sb.toString());
     }
 
     /**
@@ -141,9 +171,9 @@ public final class Main implements Callable<Integer> {
             out.println("TCPFastOpen counters: " + EchoClient.countersOrNull());
             return 0;
         }
-        if (!support.isFullyAvailable()) {
-            err.println("example-echo: " + support.summary());
-        }
+        // About what this run does: a client-only run needs the client bit, --listen-only the server bit.
+        StartupWarning.of(support, !listenOnly, listen || listenOnly)
+                .ifPresent(warning -> err.println("example-echo: " + warning));
         NettyTransport chosen = transport != null ? transport : NettyTransport.best();
         if (chosen.unavailabilityCause() != null) {
             throw new EchoException("transport " + chosen + " is unavailable: "

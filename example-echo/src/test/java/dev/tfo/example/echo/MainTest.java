@@ -13,11 +13,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line: parsing, validation, exit codes, one-line errors, and whole runs in this JVM. */
@@ -84,11 +88,61 @@ class MainTest {
     }
 
     @Test
-    void startUpPrintsTheOneLineDiagnosisWhenTfoIsNotFullyAvailable() {
+    void selfConnectWarnsAboutTheBitsAClientAndAServerNeed() {
         Cli cli = Cli.run("-l", "-p", "0", "--count", "1");
         assertEquals(0, cli.exitCode(), cli::toString);
-        String summary = "example-echo: " + TfoSupport.current().summary();
-        assertEquals(!TfoSupport.current().isFullyAvailable(), cli.errLines().contains(summary), cli::toString);
+        Optional<String> expected = StartupWarning.of(TfoSupport.current(), true, true);
+        assertEquals(expected.map(w -> List.of("example-echo: " + w)).orElse(List.of()), tfoWarnings(cli), cli::toString);
+    }
+
+    @Test
+    void clientOnlyRunNeverWarnsAboutTheServerBit() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = server.accept()) {
+                    s.getOutputStream().write(s.getInputStream().readNBytes(Main.DEFAULT_MESSAGE.length()));
+                    s.getInputStream().readAllBytes();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Cli cli = Cli.run("-p", String.valueOf(server.getLocalPort()), "--count", "1");
+            assertEquals(0, cli.exitCode(), cli::toString);
+            served.join();
+            assertFalse(cli.err().contains("server bit"), cli::toString);
+            assertFalse(cli.err().contains("0x2"), cli::toString);
+            // On a usual host (tcp_fastopen=1) nothing at all; without the client bit, that bit only.
+            Optional<String> expected = StartupWarning.of(TfoSupport.current(), true, false);
+            assertEquals(expected.map(w -> List.of("example-echo: " + w)).orElse(List.of()), tfoWarnings(cli),
+                    cli::toString);
+        }
+    }
+
+    @Test
+    void machineIdIsRandomUnicastLocallyAdministeredWhenUnset() {
+        Properties a = new Properties();
+        Properties b = new Properties();
+        Main.randomMachineIdUnlessSet(a, new Random(1));
+        Main.randomMachineIdUnlessSet(b, new Random(2));
+        String id = a.getProperty(Main.MACHINE_ID);
+        assertTrue(id.matches("([0-9a-f]{2}:){7}[0-9a-f]{2}"), id);
+        int first = Integer.parseInt(id.substring(0, 2), 16);
+        assertEquals(0x02, first & 0x03, "unicast (bit 0 clear), locally administered (bit 1 set): " + id);
+        assertNotEquals(id, b.getProperty(Main.MACHINE_ID));
+    }
+
+    @Test
+    void machineIdSetByTheUserIsKept() {
+        Properties p = new Properties();
+        p.setProperty(Main.MACHINE_ID, "00:11:22:33:44:55");
+        Main.randomMachineIdUnlessSet(p, new Random(1));
+        assertEquals("00:11:22:33:44:55", p.getProperty(Main.MACHINE_ID));
+    }
+
+    /** The start-up lines about TCP Fast Open, among stderr's lines. */
+    private static List<String> tfoWarnings(Cli cli) {
+        return cli.errLines().stream().filter(l -> l.startsWith("example-echo: ") && l.contains("tcp_fastopen")
+                || l.startsWith("example-echo: TCP Fast Open")).toList();
     }
 
     @Test

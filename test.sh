@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The tests: installs and starts everything they need, runs the whole suite, and fails on any failure or skip.
+#
+#   sudo ./test.sh
+#
+# Root: the tests create network namespaces, capture packets, drop packets with iptables, start Docker
+# containers. Installs the missing tools with apt-get, starts dockerd (and stops it at the end if it started
+# it), builds the offline base image tfo-base:17 through its cold path (no registry is needed), runs every
+# Maven run below with ./mvnw, and prints the totals of every surefire and failsafe report as its LAST line.
+# CI runs exactly this (.ci/run). CI=true (the default here) makes a test that lacks a capability fail
+# instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")"
+export CI="${CI:-true}"
+
+# What the tests need, one "command package" pair per line: the package is installed when the command is
+# missing.
+PACKAGES=(
+  "javac openjdk-17-jdk-headless"
+  "python3 python3"
+  "unshare util-linux"
+  "ip iproute2"
+  "tcpdump tcpdump"
+  "iptables iptables"
+  "nft nftables"
+  "dockerd docker.io"
+  "docker-compose docker-compose"
+  "debootstrap debootstrap"
+  "gcc gcc"
+  "ps procps"
+  "curl curl"
+)
+
+# The Maven runs, one per line: "BUILD_DIR ARGS...". Each builds into its own folder (-Dtfo.buildDir), so the
+# totals read the reports of every run and none overwrites another's.
+MAVEN_RUNS=(
+  "target clean verify"
+)
+
+started=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+[ "$(id -u)" -eq 0 ] ||
+  { echo "test.sh: run as root (sudo ./test.sh): the tests create network namespaces, capture packets and start Docker containers." >&2; exit 1; }
+
+step "packages"
+missing=()
+for entry in "${PACKAGES[@]}"; do
+  read -r tool package <<<"$entry"
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+# No `| head` here: under pipefail a closed pipe would fail the run.
+versions="$(java -version 2>&1; ./mvnw -B -v 2>&1)"
+grep -E '^(openjdk|Apache Maven)' <<<"$versions" || true
+
+step "docker daemon"
+docker/dockerd-up.sh
+trap 'docker/dockerd-down.sh || true' EXIT
+
+step "offline base image (always the cold path: debootstrap, import, cleanup)"
+# --force skips the saved-image cache (downloaded .debs are still reused), so every run goes through the
+# path a new machine takes; a warm cache once hid a failure there.
+docker/build-base-image.sh --force tfo-base:17
+
+build_dirs=()
+failed_runs=()
+for run in "${MAVEN_RUNS[@]}"; do
+  read -r dir goals <<<"$run"
+  step "tests: ./mvnw -B -ntp -Dtfo.buildDir=$dir $goals"
+  build_dirs+=("$dir")
+  # shellcheck disable=SC2086  # goals are words
+  ./mvnw -B -ntp -Dtfo.buildDir="$dir" $goals || failed_runs+=("$dir")
+done
+
+step "stop docker daemon"
+trap - EXIT
+docker/dockerd-down.sh
+
+step "test totals (surefire and failsafe reports of every module and every Maven run)"
+# The last line of the run: the count CI reads. It fails on a failed Maven run, on any failed or skipped
+# test, and on no test at all.
+python3 - "${#failed_runs[@]}" "${build_dirs[@]}" <<'PY'
+import glob, sys
+import xml.etree.ElementTree as ET
+failed_runs, dirs = int(sys.argv[1]), sys.argv[2:]
+run = failed = skipped = reports = 0
+for d in dirs:
+    for f in sorted(set(glob.glob(f"**/{d}/*-reports/TEST-*.xml", recursive=True))):
+        r = ET.parse(f).getroot()
+        reports += 1
+        run += int(r.get("tests", 0))
+        failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
+        skipped += int(r.get("skipped", 0))
+line = (f"{run - failed - skipped} passed, {failed} failed, {skipped} skipped "
+        f"({reports} reports, {len(dirs)} Maven run(s), {failed_runs} failed)")
+if run == 0 or failed or skipped or failed_runs:
+    raise SystemExit(f"{line}: nothing may fail or be skipped")
+print(line)
+PY
