@@ -461,7 +461,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
             if (!backoffSkipped && remote != null) {
                 options.backoff().record(remote, verdict.outcome());
             }
-            TfoResultListener listener = options.resultListener();
+            TfoResultListener listener = options.listener();
             if (listener != null) {
                 try {
                     listener.onResult(channel, verdict);

@@ -113,8 +113,8 @@ public final class TfoBootstraps {
 
     /**
      * Enables TFO on a server with options: the queue length, the listener's own keys (set on each listener
-     * with a fresh option buffer when it registers, rotated live through the {@link TfoKeyRing}) and
-     * cookie-less mode. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
+     * with a fresh option buffer when it registers, rotated live through the {@link TfoKeyRing}), cookie-less
+     * mode, and a {@link TfoResultListener} told the result of every accepted connection. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
      * If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
      * (never the key). On a transport without TFO (NIO) logs a warning and leaves keys and cookie-less mode
      * unset.
@@ -142,8 +142,10 @@ public final class TfoBootstraps {
         ChannelHandler current = serverBootstrap.config().handler();
         ChannelHandler user = current instanceof TfoServerInitializer
                 ? ((TfoServerInitializer) current).userHandler() : current;
-        if (options.keys().isPresent()) {
-            serverBootstrap.handler(new TfoServerInitializer(user, options.keys().get()));
+        TfoKeyRing keys = options.keys().orElse(null);
+        TfoResultListener listener = options.resultListener().orElse(null);
+        if (keys != null || listener != null) {
+            serverBootstrap.handler(new TfoServerInitializer(user, keys, listener));
         } else if (current instanceof TfoServerInitializer) {
             serverBootstrap.handler(user);
         }

@@ -1,6 +1,7 @@
 package dev.tfo;
 
 import java.time.Duration;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -135,12 +136,17 @@ public final class TfoClientOptions {
      * Who is told each connection's result, if anyone.
      *
      * <pre>{@code
-     * TfoResultListener listener = options.resultListener();
+     * options.resultListener().ifPresent(l -> log.info("results go to {}", l));
      * }</pre>
      *
-     * @return the listener, or {@code null}
+     * @return the listener, or empty
      */
-    public TfoResultListener resultListener() {
+    public Optional<TfoResultListener> resultListener() {
+        return Optional.ofNullable(resultListener);
+    }
+
+    /** The listener without an Optional, for the per-connection path. */
+    TfoResultListener listener() {
         return resultListener;
     }
 

@@ -230,6 +230,53 @@ class TfoBootstrapsNetnsTest {
     }
 
     @Test
+    void resultListenersAreToldEveryConnectionOnBothSides() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            List<String> serverTold = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> clientTold = new java.util.concurrent.CopyOnWriteArrayList<>();
+            io.netty.bootstrap.ServerBootstrap sb = new io.netty.bootstrap.ServerBootstrap().group(echo.group)
+                    .channel(Kind.EPOLL.serverChannel)
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public boolean isSharable() {
+                            return true;
+                        }
+
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg);
+                        }
+                    });
+            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(16)
+                    .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress())).build());
+            Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();
+            TfoClientOptions options = TfoClientOptions.builder()
+                    .resultListener((ch, r) -> clientTold.add(r.outcome() + " " + ch.localAddress())).build();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+                    Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(1, echoed), options);
+                    Channel ch = TfoBootstraps.connect(b, listener.localAddress(), Unpooled.wrappedBuffer(new byte[] {7}))
+                            .get(10, TimeUnit.SECONDS);
+                    echoed.get(10, TimeUnit.SECONDS);
+                    ch.closeFuture().sync();
+                }
+                dev.tfo.testkit.Wait.until("three accepted results", Duration.ofSeconds(10), () -> serverTold.size() == 3);
+                assertEquals(List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED", "SYN_DATA_ACKED"),
+                        clientTold.stream().map(t -> t.split(" ")[0]).collect(java.util.stream.Collectors.toList()));
+                assertEquals(List.of("NO_SYN_DATA", "SYN_DATA_ACCEPTED", "SYN_DATA_ACCEPTED"),
+                        serverTold.stream().map(t -> t.split(" ")[0]).collect(java.util.stream.Collectors.toList()));
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(clientTold.get(i).split(" ")[1], serverTold.get(i).split(" ")[1],
+                            "the same connection, seen from both ends");
+                }
+            } finally {
+                listener.close().sync();
+            }
+        }
+    }
+
+    @Test
     void supportIsFullyAvailableInsideTheNamespace() {
         TfoSupport support = TfoSupport.current();
         assertEquals(3, support.sysctl());

@@ -244,7 +244,9 @@ class TfoChannelsNetnsTest {
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             String request = get(1);
             CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(request.length(), echoed));
+            // Flushing the metrics takes a process start: the write must not come after firstWriteWait.
+            TfoClientOptions patient = TfoClientOptions.builder().firstWriteWait(Duration.ofSeconds(30)).build();
+            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(request.length(), echoed), patient);
             Channel ch = b.connect(server).sync().channel(); // deferred: the cookie is cached
             Host.current().exec("ip", "tcp_metrics", "flush");
             ch.writeAndFlush(ascii(request));
