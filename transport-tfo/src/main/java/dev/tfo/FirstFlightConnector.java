@@ -1,11 +1,11 @@
 package dev.tfo;
 
+import dev.tfo.internal.SocketOps;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.unix.Errors;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -15,134 +15,135 @@ import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * One {@link TfoBootstraps#connect}: register, write the first flight, connect (Netty sends the first
- * written buffer with {@code MSG_FASTOPEN}), let the gate flush once connected, and complete the caller's
- * promise once both the handshake verdict and the write are in.
+ * One {@link TfoBootstraps#connect}: register a channel, make sure its pipeline starts with a {@link SynGate},
+ * connect, write and flush the first flight (the gate holds it until it can ride in the SYN), and complete the
+ * caller's promise once the handshake verdict and the write are both in.
  *
- * <p>Buffer ownership: the caller's reference goes to {@code write()}, which Netty releases once written or
- * on failure. The connector holds ONE extra reference until the attempt is over, so that a connect the
- * kernel refuses with {@code EOPNOTSUPP} (the sysctl was turned off after Netty initialised) can be retried
- * without TFO with the very same bytes. Every path releases that extra reference exactly once.
+ * <p>Ownership of the first flight: the connector's until it is written to the channel (it releases it when
+ * registration fails or the caller cancels first), the channel's afterwards (the gate and Netty release it on
+ * every path). A cancel of the returned future at any moment closes the channel, which fails whatever is
+ * pending; a cancelled or locally closed connection teaches the backoff nothing.
  */
-final class FirstFlightConnector implements GenericFutureListener<Future<Object>> {
-    /** -EOPNOTSUPP, as Netty's native layer reports it. */
-    private static final int EOPNOTSUPP = -95;
-
-    private final Bootstrap bootstrap;
+final class FirstFlightConnector {
+    private final Channel channel;
     private final SocketAddress remote;
-    private final ByteBuf data;
-    private final int readerIndex;
-    private final String notAttempted;
-    private final boolean retry;
-    private final TfoBackoff backoff;
+    private final TfoClientOptions options;
     private final Promise<Channel> promise;
-    private Channel channel;
-    private ChannelFuture write;
-    private Future<TfoResult> verdict;
-    private int pending = 2;
+    private ByteBuf firstFlight;
 
-    private FirstFlightConnector(Bootstrap bootstrap, SocketAddress remote, ByteBuf data, String notAttempted,
-                                 boolean retry, TfoBackoff backoff, Promise<Channel> promise) {
-        this.bootstrap = bootstrap;
+    private FirstFlightConnector(Channel channel, SocketAddress remote, ByteBuf firstFlight, TfoClientOptions options,
+                                 Promise<Channel> promise) {
+        this.channel = channel;
         this.remote = remote;
-        this.data = data;
-        this.readerIndex = data.readerIndex();
-        this.notAttempted = notAttempted;
-        this.retry = retry;
-        this.backoff = backoff;
+        this.firstFlight = firstFlight;
+        this.options = options;
         this.promise = promise;
     }
 
     /**
-     * Starts a connect; takes ownership of {@code data}.
+     * Starts a connect; takes ownership of {@code firstFlight}.
      *
-     * @param notAttempted why TFO is deliberately not attempted ({@code null}: attempt it)
-     * @param backoff      taught the outcome once the attempt is over
+     * @throws IllegalArgumentException when the bootstrap's channel is not TCP (the buffer is released)
      */
-    static Future<Channel> connect(Bootstrap bootstrap, SocketAddress remote, ByteBuf data, String notAttempted,
-                                   TfoBackoff backoff) {
-        return start(bootstrap, remote, data, notAttempted, false, backoff, null);
-    }
-
-    private static Future<Channel> start(Bootstrap bootstrap, SocketAddress remote, ByteBuf data,
-                                         String notAttempted, boolean retry, TfoBackoff backoff,
-                                         Promise<Channel> existing) {
-        ChannelFuture registration = bootstrap.register();
-        Promise<Channel> promise = existing;
-        if (promise == null) {
-            promise = registration.isDone() && !registration.isSuccess()
-                    ? GlobalEventExecutor.INSTANCE.newPromise()
-                    : registration.channel().eventLoop().newPromise();
+    static Future<Channel> connect(Bootstrap bootstrap, SocketAddress remote, ByteBuf firstFlight,
+                                   TfoClientOptions options) {
+        ChannelFuture registration;
+        try {
+            registration = bootstrap.register(); // validates the bootstrap (group, channel, handler)
+        } catch (RuntimeException e) {
+            firstFlight.release();
+            throw e;
         }
-        registration.addListener(
-                new FirstFlightConnector(bootstrap, remote, data, notAttempted, retry, backoff, promise));
+        Channel channel = registration.channel();
+        if (registration.isDone() && !registration.isSuccess()) {
+            firstFlight.release();
+            return GlobalEventExecutor.INSTANCE.<Channel>newPromise().setFailure(registration.cause());
+        }
+        if (!(channel instanceof SocketChannel)) {
+            firstFlight.release();
+            channel.close();
+            throw new IllegalArgumentException("bootstrap: channel " + channel.getClass().getName()
+                    + " is not a TCP SocketChannel");
+        }
+        Promise<Channel> promise = channel.eventLoop().newPromise();
+        FirstFlightConnector connector = new FirstFlightConnector(channel, remote, firstFlight, options, promise);
+        promise.addListener(connector::promiseDone);
+        registration.addListener(connector::registered);
         return promise;
     }
 
-    private void registered(ChannelFuture registration) {
+    /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
+    private void promiseDone(Future<? super Channel> f) {
+        if (f.isCancelled()) {
+            channel.close();
+        }
+    }
+
+    private void registered(Future<? super Void> registration) {
         if (!registration.isSuccess()) {
-            data.release();
+            releaseFirstFlight();
             promise.tryFailure(registration.cause());
             return;
         }
-        channel = registration.channel();
-        FirstFlightGate gate = channel.pipeline().get(FirstFlightGate.class);
-        if (gate == null) {
-            data.release();
+        if (promise.isDone()) { // cancelled before the registration completed
+            releaseFirstFlight();
             channel.close();
-            promise.tryFailure(new IllegalStateException(
-                    "bootstrap: its pipeline lost the first-flight handler installed by TfoBootstraps.client"));
             return;
         }
-        if (notAttempted != null) {
-            gate.forceNotAttempted(notAttempted);
+        SynGate gate;
+        try {
+            gate = TfoChannels.install(channel, options, SocketOps.NATIVE);
+        } catch (RuntimeException e) {
+            releaseFirstFlight();
+            channel.close();
+            promise.tryFailure(e);
+            return;
         }
-        data.retain(); // the connector's own reference, see the class comment
-        write = channel.write(data);
-        // Through the whole pipeline: an SslHandler wraps its ClientHello now, so that it is the first flight;
-        // the gate holds this flush until the connect has completed.
-        channel.flush();
+        gate.admitFirstFlight();
         channel.connect(remote);
-        verdict = gate.watcher().result();
-        write.addListener(this);
-        verdict.addListener(this);
+        ByteBuf data = firstFlight;
+        firstFlight = null; // the channel owns it now
+        ChannelFuture write = channel.writeAndFlush(data);
+        Future<TfoResult> verdict = gate.result();
+        new BothDone(write, verdict);
     }
 
-    /** Called once for the registration, then twice: when the write and when the handshake verdict are done. */
-    @Override
-    public void operationComplete(Future<Object> done) {
-        if (channel == null) {
-            registered((ChannelFuture) (Future<?>) done);
-            return;
-        }
-        if (--pending > 0) {
-            if (!done.isSuccess()) {
-                // E.g. the connect failed (EOPNOTSUPP) while the first flight, already marked flushed, still
-                // waits in the outbound buffer of an open channel: closing fails that write, so both are in.
-                channel.close();
-            }
-            return;
-        }
-        Throwable cause = cause(verdict, write);
-        if (cause == null) {
+    private void releaseFirstFlight() {
+        ByteBuf data = firstFlight;
+        firstFlight = null;
+        if (data != null) {
             data.release();
-            backoff.record(remote, verdict.getNow().outcome());
-            promise.trySuccess(channel);
-            return;
         }
-        channel.close();
-        if (!retry && isEopnotsupp(cause)) {
-            // The kernel refused MSG_FASTOPEN: client TFO was switched off after Netty read the sysctl.
-            // Nothing was sent; our extra reference becomes the retry's own.
-            data.readerIndex(readerIndex);
-            Bootstrap plain = bootstrap.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, false);
-            start(plain, remote, data, "the kernel refused data in the SYN (EOPNOTSUPP: net.ipv4.tcp_fastopen "
-                    + "changed after Netty initialised); retried as a plain connect", true, backoff, promise);
-            return;
+    }
+
+    /** Waits for the write and the verdict, whichever order they come in, then completes the promise. */
+    private final class BothDone implements GenericFutureListener<Future<Object>> {
+        private final ChannelFuture write;
+        private final Future<TfoResult> verdict;
+        private int pending = 2;
+
+        BothDone(ChannelFuture write, Future<TfoResult> verdict) {
+            this.write = write;
+            this.verdict = verdict;
+            write.addListener(this);
+            verdict.addListener(this);
         }
-        data.release();
-        backoff.record(remote, null);
-        promise.tryFailure(cause);
+
+        @Override
+        public void operationComplete(Future<Object> done) {
+            if (--pending > 0) {
+                return;
+            }
+            Throwable cause = cause(verdict, write);
+            if (cause == null) {
+                if (!promise.trySuccess(channel)) {
+                    channel.close(); // cancelled at the last moment
+                }
+                return;
+            }
+            channel.close();
+            promise.tryFailure(cause);
+        }
     }
 
     /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
@@ -156,14 +157,5 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
             return w;
         }
         return v;
-    }
-
-    private static boolean isEopnotsupp(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException && ((Errors.NativeIoException) t).expectedErr() == EOPNOTSUPP) {
-                return true;
-            }
-        }
-        return false;
     }
 }

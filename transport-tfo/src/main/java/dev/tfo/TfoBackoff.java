@@ -1,11 +1,10 @@
 package dev.tfo;
 
+import dev.tfo.internal.BoundedLru;
+
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
@@ -23,7 +22,9 @@ import static java.util.Objects.requireNonNull;
  * {@link TfoOutcome#SYN_DATA_ACKED} forgets the destination.
  *
  * <p>State is per remote IP (the kernel's cookie cache is per IP too) and kept only for failing
- * destinations. Thread-safe; share one instance among the bootstraps of an application.
+ * destinations, at most {@value #MAX_DESTINATIONS} of them (the least recently used is forgotten first).
+ * Thread-safe; share one instance among the clients of an application. {@link #shared()} is the default of
+ * every {@link TfoClientOptions}; tests and applications that want their own memory build one.
  *
  * <p>{@code
  * TfoBackoff backoff = TfoBackoff.builder()
@@ -33,7 +34,8 @@ import static java.util.Objects.requireNonNull;
  * }
  */
 public final class TfoBackoff {
-    private static final int PURGE_ABOVE = 4096;
+    /** The most destinations a backoff remembers. */
+    public static final int MAX_DESTINATIONS = 65_536;
     private static final TfoBackoff SHARED = builder().build();
     private static final TfoBackoff DISABLED = new TfoBackoff();
 
@@ -43,7 +45,7 @@ public final class TfoBackoff {
     private final double multiplier;
     private final int dataNotAckedThreshold;
     private final LongSupplier clock;
-    private final Map<Object, State> states = new ConcurrentHashMap<>();
+    private final BoundedLru<Object, State> states = new BoundedLru<>(MAX_DESTINATIONS);
 
     private TfoBackoff() {
         this.enabled = false;
@@ -118,6 +120,27 @@ public final class TfoBackoff {
     }
 
     /**
+     * How many destinations TFO is backing off from right now: a gauge for dashboards.
+     *
+     * <pre>{@code
+     * registry.gauge("tfo.backoff.destinations", backoff, TfoBackoff::backedOffDestinations);
+     * }</pre>
+     *
+     * @return the number of destinations whose backoff has not expired
+     */
+    public int backedOffDestinations() {
+        if (!enabled || states.size() == 0) {
+            return 0;
+        }
+        long now = clock.getAsLong();
+        return states.count(s -> {
+            synchronized (s) {
+                return s.until != 0 && now - s.until < 0;
+            }
+        });
+    }
+
+    /**
      * Why the next connection to {@code remote} must not attempt TFO, or {@code null} when it may (a
      * connection allowed after an expired backoff becomes the probe).
      */
@@ -175,9 +198,6 @@ public final class TfoBackoff {
             }
             return;
         }
-        if (states.size() > PURGE_ABOVE) {
-            purge();
-        }
         State s = states.computeIfAbsent(key, k -> new State());
         long now = clock.getAsLong();
         synchronized (s) {
@@ -196,18 +216,6 @@ public final class TfoBackoff {
             }
             s.cause = retransmitted ? "a SYN with data was retransmitted"
                     : (wasProbe ? "a probe's" : dataNotAckedThreshold + " consecutive") + " SYN data not acked";
-        }
-    }
-
-    private void purge() {
-        long now = clock.getAsLong();
-        for (Iterator<State> it = states.values().iterator(); it.hasNext(); ) {
-            State s = it.next();
-            synchronized (s) {
-                if (s.until != 0 && now - s.until > maxNanos) {
-                    it.remove();
-                }
-            }
         }
     }
 

@@ -26,49 +26,60 @@ import java.util.concurrent.ConcurrentHashMap;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The entry point: configures Netty bootstraps for TCP Fast Open and connects with a first flight of data
+ * The entry point: configures Netty bootstraps for TCP Fast Open, and connects with a first flight of data
  * that rides in the SYN.
  *
- * <p>{@code
+ * <pre>{@code
  * // server: a TFO queue of 256 pending SYN-data connections
  * ServerBootstrap sb = new ServerBootstrap()
  *         .group(group).channel(EpollServerSocketChannel.class).childHandler(new EchoHandler());
  * TfoBootstraps.server(sb, 256).bind(2222).sync();
  *
- * // client: the request is the first flight; with a cached cookie it travels in the SYN
+ * // client, connect then write (the usual Netty pattern): from the 2nd connection on the request rides in the SYN
  * Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(new ReplyHandler());
  * TfoBootstraps.client(b);
- * TfoBootstraps.connect(b, new InetSocketAddress("198.18.0.1", 2222), Unpooled.wrappedBuffer(request))
+ * Channel ch = b.connect(server).sync().channel();
+ * ch.writeAndFlush(Unpooled.wrappedBuffer(getRequest));
+ * TfoResult.of(ch).addListener(r -> log.info("{}", r.getNow()));   // SYN_DATA_ACKED (the SYN carried ...)
+ *
+ * // client, first flight: the future completes once the handshake is over and the bytes are written
+ * TfoBootstraps.connect(b, server, Unpooled.wrappedBuffer(request))
  *         .addListener(f -> TfoResult.of((Channel) f.getNow()).addListener(r -> log.info("{}", r.getNow())));
- * }
+ * }</pre>
  *
- * <p>Works on Netty's epoll and io_uring transports (whichever the bootstrap's channel class uses). On NIO,
- * kqueue, a kernel without client TFO, or with no cookie cached yet, the same bytes are delivered by a
- * plain connect and write; {@link TfoResult} says which happened and why.
+ * <p>Works on Netty's epoll and io_uring transports (whichever the bootstrap's channel class uses), on Netty
+ * 4.1 and 4.2. On NIO, kqueue, a kernel without client TFO, or with no cookie cached yet, the same bytes are
+ * delivered by a plain connect and write; {@link TfoResult} says which happened and why.
  *
- * <p><b>The rule for writing a first flight yourself</b> (on a bootstrap passed to {@link #client}):
- * {@code write()} it before the connect (in {@code initChannel}, or right after {@code register()}), never
- * {@code writeAndFlush()}; flush in {@code channelActive} or once the connect future succeeds. The handler
- * installed by {@link #client} holds back any earlier flush, which would otherwise fail the write (and on
- * io_uring send freed memory). With an {@code SslHandler} in the pipeline the ClientHello becomes the first
- * flight.
- *
- * <p>Data in a SYN may be delivered twice and is processed before the handshake completes: first flights
- * must be idempotent (RFC 7413, section 6).
+ * <p>Data in a SYN may be delivered twice and is processed before the handshake completes (RFC 7413, section
+ * 6). A client set up here lets only what its {@link TfoSynDataPolicy} admits ride in the SYN (by default
+ * bytes known to be safe to replay: a TLS ClientHello, an HTTP {@code GET}); a first flight given to
+ * {@link #connect} always does: it must be idempotent.
  */
 public final class TfoBootstraps {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoBootstraps.class);
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
     /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE=34)}. */
     static final IntegerUnixChannelOption NO_COOKIE = new IntegerUnixChannelOption("TCP_FASTOPEN_NO_COOKIE", 6, 34);
+    /**
+     * {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN=23)}: the listener's TFO queue, set on the socket whatever
+     * Netty read from {@code net.ipv4.tcp_fastopen} when it initialised (Netty's own {@code TCP_FASTOPEN} is
+     * silently skipped when the server bit was off then, even if it is on now).
+     */
+    static final IntegerUnixChannelOption FASTOPEN_QUEUE = new IntegerUnixChannelOption("TCP_FASTOPEN", 6, 23);
 
     private TfoBootstraps() {
     }
 
     /**
-     * Enables TFO on a server: sets {@link ChannelOption#TCP_FASTOPEN} (the listener's queue of pending
-     * SYN-data connections) as a parent option. When the kernel or the transport would silently ignore it,
-     * logs one warning naming the fix (once per JVM per cause).
+     * Enables TFO on a server: sets the listener's TFO queue ({@code TCP_FASTOPEN}, a parent option) on epoll
+     * and io_uring. The kernel accepts data in a SYN whenever its live {@code net.ipv4.tcp_fastopen} has the
+     * server bit 0x2 (no JVM restart needed when it changes). Logs one warning per cause (once per JVM) when
+     * the transport or the sysctl will keep TFO from working.
+     *
+     * <pre>{@code
+     * TfoBootstraps.server(serverBootstrap, 256).bind(2222).sync();
+     * }</pre>
      *
      * @param serverBootstrap a bootstrap whose channel (or channel factory) is set to a TCP server channel
      * @param queueLength     the TFO queue length, &gt; 0; the kernel caps it at {@code net.core.somaxconn}
@@ -84,11 +95,11 @@ public final class TfoBootstraps {
         return enableServer(serverBootstrap, queueLength, serverChannelClass(serverBootstrap));
     }
 
-    /** Sets TCP_FASTOPEN where the transport knows it (elsewhere Netty would log an unknown option per bind). */
+    /** Sets the TFO queue where the transport knows the option (elsewhere Netty would log it per bind). */
     private static ServerBootstrap enableServer(ServerBootstrap serverBootstrap, int queueLength, Class<?> type) {
         Transport transport = Transport.ofClass(type);
         warnIfIgnored(transport, type, queueLength);
-        return transport.isNative() ? serverBootstrap.option(ChannelOption.TCP_FASTOPEN, queueLength) : serverBootstrap;
+        return transport.isNative() ? serverBootstrap.option(FASTOPEN_QUEUE, queueLength) : serverBootstrap;
     }
 
     private static Class<?> serverChannelClass(ServerBootstrap serverBootstrap) {
@@ -102,16 +113,16 @@ public final class TfoBootstraps {
 
     /**
      * Enables TFO on a server with options: the queue length, the listener's own keys (set on each listener
-     * with a fresh option buffer when it registers, rotated live through the {@link TfoKeyRing}) and
-     * cookie-less mode. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
+     * with a fresh option buffer when it registers, rotated live through the {@link TfoKeyRing}), cookie-less
+     * mode, and a {@link TfoResultListener} told the result of every accepted connection. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
      * If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
      * (never the key). On a transport without TFO (NIO) logs a warning and leaves keys and cookie-less mode
      * unset.
      *
-     * <p>{@code
-     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+     * <pre>{@code
+     * TfoKeyRing keys = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key")).ring();
      * TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).keys(keys).build()).bind(443).sync();
-     * }
+     * }</pre>
      *
      * @param serverBootstrap a bootstrap whose channel (or channel factory) is set to a TCP server channel
      * @param options         the options
@@ -131,8 +142,10 @@ public final class TfoBootstraps {
         ChannelHandler current = serverBootstrap.config().handler();
         ChannelHandler user = current instanceof TfoServerInitializer
                 ? ((TfoServerInitializer) current).userHandler() : current;
-        if (options.keys().isPresent()) {
-            serverBootstrap.handler(new TfoServerInitializer(user, options.keys().get()));
+        TfoKeyRing keys = options.keys().orElse(null);
+        TfoResultListener listener = options.resultListener().orElse(null);
+        if (keys != null || listener != null) {
+            serverBootstrap.handler(new TfoServerInitializer(user, keys, listener));
         } else if (current instanceof TfoServerInitializer) {
             serverBootstrap.handler(user);
         }
@@ -140,9 +153,13 @@ public final class TfoBootstraps {
     }
 
     /**
-     * Enables TFO on a client bootstrap: sets {@link ChannelOption#TCP_FASTOPEN_CONNECT} and puts the
-     * first-flight handler nearest the head of each channel's pipeline, before the bootstrap's own handler
-     * (so call it after {@code handler(...)}). Idempotent.
+     * Enables TFO on a client bootstrap with {@link TfoClientOptions#defaults()}; see
+     * {@link #client(Bootstrap, TfoClientOptions)}. Calling it again changes nothing.
+     *
+     * <pre>{@code
+     * Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(new MyHandler());
+     * TfoBootstraps.client(b);
+     * }</pre>
      *
      * @param bootstrap a bootstrap with group, channel and handler set; its channel must be a TCP socket
      * @return {@code bootstrap}
@@ -151,21 +168,30 @@ public final class TfoBootstraps {
      */
     public static Bootstrap client(Bootstrap bootstrap) {
         requireNonNull(bootstrap, "bootstrap");
-        if (isConfigured(bootstrap)) {
+        if (bootstrap.config().handler() instanceof TfoClientInitializer) {
             return bootstrap;
         }
         return client(bootstrap, TfoClientOptions.defaults());
     }
 
     /**
-     * Enables TFO on a client bootstrap with options: the {@link TfoBackoff} that {@link #connect} consults
-     * and teaches, and cookie-less mode ({@code TCP_FASTOPEN_NO_COOKIE}, see
-     * {@link TfoClientOptions.Builder#noCookie}). Otherwise like {@link #client(Bootstrap)}; calling it again
-     * replaces the options.
+     * Enables TFO on a client bootstrap: every channel it makes gets the TFO handler first in its pipeline,
+     * before the bootstrap's own handler (so call this after {@code handler(...)}). Then both client patterns
+     * get TFO from the second connection to a server on:
      *
-     * <p>{@code
+     * <ul>
+     *   <li>connect, then write (what Netty users and frameworks write by habit): the first write rides in the
+     *       SYN as far as {@link TfoClientOptions#synDataPolicy()} admits it;</li>
+     *   <li>{@link #connect} with a first flight.</li>
+     * </ul>
+     *
+     * <p>The options survive {@code clone()} and a later {@code handler(...)} for {@link #connect}; a plain
+     * {@code connect()} on a bootstrap whose handler was replaced afterwards has no TFO, and its
+     * {@link TfoResult} says so. Calling this again replaces the options.
+     *
+     * <pre>{@code
      * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build());
-     * }
+     * }</pre>
      *
      * @param bootstrap a bootstrap with group, channel and handler set; its channel must be a TCP socket
      * @param options   the options
@@ -190,11 +216,7 @@ public final class TfoBootstraps {
         if (!SocketChannel.class.isAssignableFrom(type)) {
             throw new IllegalArgumentException("bootstrap: channel " + type.getName() + " is not a TCP SocketChannel");
         }
-        if (Transport.ofClass(type).isNative()) {
-            // Only where the transport knows the options: elsewhere Netty would log an unknown option per connect.
-            bootstrap.option(NO_COOKIE, options.noCookie() ? 1 : null);
-            bootstrap.option(ChannelOption.TCP_FASTOPEN_CONNECT, true);
-        }
+        bootstrap.attr(SynGate.KEY, options);
         return bootstrap.handler(new TfoClientInitializer(handler, options));
     }
 
@@ -203,22 +225,25 @@ public final class TfoBootstraps {
      *
      * <p>The returned future succeeds with the channel once the handshake is over and the first flight has
      * been written to the socket; {@link TfoResult#of(Channel)} is then already decided. It fails when the
-     * connect fails, when the connection is refused or reset even after the data left in the SYN (with a
-     * cookie, Netty's own connect future succeeds before the SYN-ACK), or when the handshake does not end
-     * within {@code CONNECT_TIMEOUT_MILLIS}; the channel is then closed. If the kernel refuses data in the
-     * SYN because {@code net.ipv4.tcp_fastopen} was turned off after Netty initialised, the same bytes are
-     * sent again by a plain connect.
+     * connect fails, when the connection is refused or reset even after the data left in the SYN, or when the
+     * handshake does not end within {@code CONNECT_TIMEOUT_MILLIS} of its SYN; the channel is then closed.
+     * Cancelling it closes the channel, at any moment.
      *
-     * <p>The bootstrap's {@link TfoBackoff} (see {@link TfoClientOptions}) is consulted first: while it backs
-     * off from the destination, the connection is a plain connect with the same bytes and its
-     * {@link TfoResult} is {@link TfoOutcome#NOT_ATTEMPTED} with the backoff as reason. Every outcome is then
-     * recorded into it.
+     * <p>Any client bootstrap works, configured or not, with no per-call cost: the options are those given to
+     * {@link #client(Bootstrap, TfoClientOptions)} for this bootstrap (or the one it was cloned from), else
+     * {@link TfoClientOptions#defaults()}. Their {@link TfoBackoff} is consulted first: while it backs off
+     * from the destination, the connection is a plain connect with the same bytes and its {@link TfoResult}
+     * is {@link TfoOutcome#NOT_ATTEMPTED} with the backoff as reason. Every outcome is then recorded into it.
+     * The {@link TfoSynDataPolicy} does not apply: the caller vouches that the first flight is safe to replay.
      *
      * <p>Ownership of {@code firstFlight} passes to this method: it is released exactly once, on success
      * and on every failure (including invalid arguments), except when it is {@code null} or already released.
      *
-     * @param bootstrap     a client bootstrap; configured with {@link #client} here (on a clone) if it was not,
-     *                      which costs a probe socket per call: configure a bootstrap once to connect often
+     * <pre>{@code
+     * TfoBootstraps.connect(bootstrap, server, Unpooled.wrappedBuffer(request)).sync();
+     * }</pre>
+     *
+     * @param bootstrap     a client bootstrap with group, channel and handler set
      * @param remoteAddress the server
      * @param firstFlight   the first bytes to send, not empty; e.g. a request, or with TLS any application data
      * @return a future of the connected channel
@@ -231,27 +256,27 @@ public final class TfoBootstraps {
         if (firstFlight.refCnt() == 0) {
             throw new IllegalArgumentException("firstFlight: already released");
         }
-        Bootstrap configured;
         try {
             requireNonNull(bootstrap, "bootstrap");
             requireNonNull(remoteAddress, "remoteAddress");
             if (!firstFlight.isReadable()) {
                 throw new IllegalArgumentException("firstFlight: empty (nothing to send in the SYN)");
             }
-            configured = isConfigured(bootstrap) ? bootstrap : client(bootstrap.clone());
         } catch (RuntimeException e) {
             ReferenceCountUtil.safeRelease(firstFlight);
             throw e;
         }
-        TfoBackoff backoff = ((TfoClientInitializer) configured.config().handler()).options().backoff();
-        String skip = backoff.skipReason(remoteAddress);
-        Bootstrap chosen = skip == null ? configured
-                : configured.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, false);
-        return FirstFlightConnector.connect(chosen, remoteAddress, firstFlight, skip, backoff);
+        return FirstFlightConnector.connect(bootstrap, remoteAddress, firstFlight, optionsOf(bootstrap));
     }
 
-    private static boolean isConfigured(Bootstrap bootstrap) {
-        return bootstrap.config().handler() instanceof TfoClientInitializer;
+    /** The options given to {@link #client} for this bootstrap, even after {@code clone().handler(...)}. */
+    private static TfoClientOptions optionsOf(Bootstrap bootstrap) {
+        ChannelHandler handler = bootstrap.config().handler();
+        if (handler instanceof TfoClientInitializer) {
+            return ((TfoClientInitializer) handler).options();
+        }
+        Object options = bootstrap.config().attrs().get(SynGate.KEY);
+        return options instanceof TfoClientOptions ? (TfoClientOptions) options : TfoClientOptions.defaults();
     }
 
     /** The class of the bootstrap's channels, from a throwaway channel (closed before returning). */
@@ -273,16 +298,12 @@ public final class TfoBootstraps {
         if (!transport.isNative()) {
             warnOnce("transport:" + type.getName(), "TCP_FASTOPEN is ignored: " + type.getSimpleName()
                     + " cannot accept data in a SYN; use EpollServerSocketChannel or IoUringServerSocketChannel");
-        } else if (!transport.nettyServerTfo()) {
+        } else {
             OptionalInt live = Procfs.readInt(Procfs.TCP_FASTOPEN);
-            if (live.isPresent() && (live.getAsInt() & TfoSupport.SERVER) != 0) {
-                warnOnce("stale:" + transport, "TCP_FASTOPEN is ignored: Netty's " + transport.displayName()
-                        + " transport read net.ipv4.tcp_fastopen without the server bit 0x2 when it initialised "
-                        + "(now " + live.getAsInt() + "); restart the JVM");
-            } else {
-                warnOnce("sysctl:" + transport, "TCP_FASTOPEN is ignored: net.ipv4.tcp_fastopen="
-                        + (live.isPresent() ? live.getAsInt() : "unreadable")
-                        + " lacks the server bit 0x2. Fix: " + TfoSupport.FIX);
+            if (live.isPresent() && (live.getAsInt() & TfoSupport.SERVER) == 0) {
+                warnOnce("sysctl:" + live.getAsInt(), "TFO listeners accept no data in a SYN while "
+                        + "net.ipv4.tcp_fastopen=" + live.getAsInt() + " lacks the server bit 0x2 (takes effect "
+                        + "as soon as it is set, no restart needed). Fix: " + TfoSupport.FIX);
             }
         }
         OptionalInt somaxconn = Procfs.readInt(Procfs.SOMAXCONN);

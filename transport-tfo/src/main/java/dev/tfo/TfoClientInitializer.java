@@ -1,22 +1,18 @@
 package dev.tfo;
 
+import dev.tfo.internal.SocketOps;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 
 /**
- * Replaces a client {@code Bootstrap}'s handler: puts a {@link FirstFlightGate} nearest the head of every
- * channel's pipeline, then the user's own handler. Marks a bootstrap as configured by
- * {@link TfoBootstraps#client}, and carries its {@link TfoClientOptions}.
+ * The handler {@link TfoBootstraps#client} gives a client {@code Bootstrap}: puts a {@link SynGate} first in
+ * every channel's pipeline, then the user's own handler. Carries the bootstrap's {@link TfoClientOptions}.
  */
 @ChannelHandler.Sharable
 final class TfoClientInitializer extends ChannelInitializer<Channel> {
     private final ChannelHandler userHandler;
     private final TfoClientOptions options;
-
-    TfoClientInitializer(ChannelHandler userHandler) {
-        this(userHandler, TfoClientOptions.defaults());
-    }
 
     TfoClientInitializer(ChannelHandler userHandler, TfoClientOptions options) {
         this.userHandler = userHandler;
@@ -33,7 +29,7 @@ final class TfoClientInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(new FirstFlightGate());
+        TfoChannels.install(ch, options, SocketOps.NATIVE);
         ch.pipeline().addLast(userHandler);
     }
 }

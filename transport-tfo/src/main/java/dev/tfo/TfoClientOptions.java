@@ -1,34 +1,60 @@
 package dev.tfo;
 
+import java.time.Duration;
+import java.util.Optional;
+
 import static java.util.Objects.requireNonNull;
 
 /**
- * How {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap, TfoClientOptions)} sets up a client: the
- * {@link TfoBackoff} consulted by {@link TfoBootstraps#connect} and cookie-less mode. Immutable.
+ * How a client does TCP Fast Open: the {@link TfoBackoff} consulted before each connection, what may ride in
+ * the SYN ({@link TfoSynDataPolicy}), how long a connection waits for its first write before it starts the
+ * handshake without data, cookie-less mode, and who is told each result. Immutable; used by
+ * {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap, TfoClientOptions)} and
+ * {@link TfoChannels#client(io.netty.channel.Channel, TfoClientOptions)}.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoClientOptions options = TfoClientOptions.builder()
  *         .backoff(TfoBackoff.builder().initial(Duration.ofSeconds(10)).build())
+ *         .synDataPolicy(TfoSynDataPolicy.replaySafe())
  *         .build();
  * TfoBootstraps.client(bootstrap, options);
- * }
+ * }</pre>
+ *
+ * <p>Each options object remembers which servers it asked for a cookie (to tell, from the second
+ * {@link TfoOutcome#COOKIE_REQUESTED} on, that a server issues none): share one options object among the
+ * bootstraps that talk to the same servers.
  */
 public final class TfoClientOptions {
+    /** The default {@link Builder#firstWriteWait}. */
+    public static final Duration DEFAULT_FIRST_WRITE_WAIT = Duration.ofMillis(10);
+    /** The longest {@link Builder#firstWriteWait} accepted. */
+    public static final Duration MAX_FIRST_WRITE_WAIT = Duration.ofMinutes(1);
     private static final TfoClientOptions DEFAULTS = builder().build();
 
     private final TfoBackoff backoff;
     private final boolean noCookie;
+    private final TfoSynDataPolicy synDataPolicy;
+    private final long firstWriteWaitNanos;
+    private final TfoResultListener resultListener;
+    private final CookieRequests cookieRequests = new CookieRequests();
 
     private TfoClientOptions(Builder b) {
         this.backoff = b.backoff;
         this.noCookie = b.noCookie;
+        this.synDataPolicy = b.synDataPolicy;
+        this.firstWriteWaitNanos = b.firstWriteWait.toNanos();
+        this.resultListener = b.resultListener;
     }
 
     /**
-     * The options of {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap)}: the shared backoff
-     * ({@link TfoBackoff#shared()}), cookies required.
+     * The options of {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap)} and
+     * {@link TfoChannels#client(io.netty.channel.Channel)}: the shared backoff ({@link TfoBackoff#shared()}),
+     * {@link TfoSynDataPolicy#replaySafe()}, a first-write wait of {@link #DEFAULT_FIRST_WRITE_WAIT}, cookies
+     * required, no listener.
      *
-     * <p>{@code TfoBootstraps.client(bootstrap, TfoClientOptions.defaults());}
+     * <pre>{@code
+     * TfoBootstraps.client(bootstrap, TfoClientOptions.defaults());
+     * }</pre>
      *
      * @return the default options
      */
@@ -37,9 +63,11 @@ public final class TfoClientOptions {
     }
 
     /**
-     * A builder starting from {@link #defaults()}.
+     * A builder starting from the values of {@link #defaults()}.
      *
-     * <p>{@code TfoClientOptions o = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();}
+     * <pre>{@code
+     * TfoClientOptions o = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();
+     * }</pre>
      *
      * @return a new builder
      */
@@ -48,9 +76,11 @@ public final class TfoClientOptions {
     }
 
     /**
-     * The backoff consulted before, and taught after, each {@link TfoBootstraps#connect}.
+     * The backoff consulted before, and taught after, each connection.
      *
-     * <p>{@code Duration left = options.backoff().remaining(serverIp);}
+     * <pre>{@code
+     * Duration left = options.backoff().remaining(serverIp);
+     * }</pre>
      *
      * @return the backoff
      */
@@ -61,7 +91,9 @@ public final class TfoClientOptions {
     /**
      * Whether data is sent in the SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}).
      *
-     * <p>{@code boolean risky = options.noCookie();}
+     * <pre>{@code
+     * boolean risky = options.noCookie();
+     * }</pre>
      *
      * @return whether cookie-less mode is on
      */
@@ -69,15 +101,73 @@ public final class TfoClientOptions {
         return noCookie;
     }
 
+    /**
+     * What of a connection's first write may ride in the SYN.
+     *
+     * <pre>{@code
+     * TfoSynDataPolicy policy = options.synDataPolicy();
+     * }</pre>
+     *
+     * @return the policy
+     */
+    public TfoSynDataPolicy synDataPolicy() {
+        return synDataPolicy;
+    }
+
+    /**
+     * How long a connection whose connect the kernel deferred (a cookie is cached) waits for its first write
+     * before it sends a SYN without data.
+     *
+     * <pre>{@code
+     * Duration wait = options.firstWriteWait();
+     * }</pre>
+     *
+     * @return the wait
+     */
+    public Duration firstWriteWait() {
+        return Duration.ofNanos(firstWriteWaitNanos);
+    }
+
+    long firstWriteWaitNanos() {
+        return firstWriteWaitNanos;
+    }
+
+    /**
+     * Who is told each connection's result, if anyone.
+     *
+     * <pre>{@code
+     * options.resultListener().ifPresent(l -> log.info("results go to {}", l));
+     * }</pre>
+     *
+     * @return the listener, or empty
+     */
+    public Optional<TfoResultListener> resultListener() {
+        return Optional.ofNullable(resultListener);
+    }
+
+    /** The listener without an Optional, for the per-connection path. */
+    TfoResultListener listener() {
+        return resultListener;
+    }
+
+    CookieRequests cookieRequests() {
+        return cookieRequests;
+    }
+
     @Override
     public String toString() {
-        return "TfoClientOptions(backoff=" + backoff + ", noCookie=" + noCookie + ')';
+        return "TfoClientOptions(backoff=" + backoff + ", synDataPolicy=" + synDataPolicy + ", firstWriteWait="
+                + firstWriteWait() + ", noCookie=" + noCookie
+                + (resultListener == null ? "" : ", resultListener=" + resultListener) + ')';
     }
 
     /** Builds {@link TfoClientOptions}. Not thread-safe. */
     public static final class Builder {
         private TfoBackoff backoff = TfoBackoff.shared();
         private boolean noCookie;
+        private TfoSynDataPolicy synDataPolicy = TfoSynDataPolicy.replaySafe();
+        private Duration firstWriteWait = DEFAULT_FIRST_WRITE_WAIT;
+        private TfoResultListener resultListener;
 
         private Builder() {
         }
@@ -85,9 +175,11 @@ public final class TfoClientOptions {
         /**
          * The backoff; {@link TfoBackoff#disabled()} attempts TFO on every connection.
          *
-         * <p>{@code builder.backoff(TfoBackoff.disabled())}
+         * <pre>{@code
+         * builder.backoff(TfoBackoff.disabled())
+         * }</pre>
          *
-         * @param backoff the backoff, typically shared by all bootstraps of an application
+         * @param backoff the backoff, typically shared by all clients of an application
          * @return this builder
          */
         public Builder backoff(TfoBackoff backoff) {
@@ -102,7 +194,9 @@ public final class TfoClientOptions {
          * (resent after the handshake, {@link TfoOutcome#DATA_NOT_ACKED}), and a cookie-less server can be
          * made to process requests from spoofed addresses.
          *
-         * <p>{@code builder.noCookie(true)}
+         * <pre>{@code
+         * builder.noCookie(true)
+         * }</pre>
          *
          * @param noCookie whether to send SYN data without a cookie
          * @return this builder
@@ -113,7 +207,66 @@ public final class TfoClientOptions {
         }
 
         /**
+         * What of the first write may ride in the SYN; default {@link TfoSynDataPolicy#replaySafe()}.
+         *
+         * <pre>{@code
+         * builder.synDataPolicy(TfoSynDataPolicy.any())   // every first write is safe to replay here
+         * }</pre>
+         *
+         * @param synDataPolicy the policy
+         * @return this builder
+         */
+        public Builder synDataPolicy(TfoSynDataPolicy synDataPolicy) {
+            this.synDataPolicy = requireNonNull(synDataPolicy, "synDataPolicy");
+            return this;
+        }
+
+        /**
+         * How long a deferred connection waits for its first write before it starts the handshake without
+         * data, so that a client that reads first (SMTP, MySQL, FTP: the server speaks first) never waits for a
+         * SYN that only a write would send. {@link Duration#ZERO} starts the handshake at once (no TFO data for
+         * clients that write later); the default {@link #DEFAULT_FIRST_WRITE_WAIT} covers frameworks that write
+         * right after connecting.
+         *
+         * <pre>{@code
+         * builder.firstWriteWait(Duration.ZERO)   // a server-speaks-first protocol
+         * }</pre>
+         *
+         * @param firstWriteWait from {@link Duration#ZERO} to {@link #MAX_FIRST_WRITE_WAIT}
+         * @return this builder
+         * @throws IllegalArgumentException when negative or longer than {@link #MAX_FIRST_WRITE_WAIT}
+         */
+        public Builder firstWriteWait(Duration firstWriteWait) {
+            requireNonNull(firstWriteWait, "firstWriteWait");
+            if (firstWriteWait.isNegative() || firstWriteWait.compareTo(MAX_FIRST_WRITE_WAIT) > 0) {
+                throw new IllegalArgumentException("firstWriteWait must be between 0 and " + MAX_FIRST_WRITE_WAIT
+                        + ", was " + firstWriteWait);
+            }
+            this.firstWriteWait = firstWriteWait;
+            return this;
+        }
+
+        /**
+         * Who is told each connection's result (metrics, logs).
+         *
+         * <pre>{@code
+         * builder.resultListener((channel, result) -> outcomes.increment(result.outcome()))
+         * }</pre>
+         *
+         * @param resultListener the listener
+         * @return this builder
+         */
+        public Builder resultListener(TfoResultListener resultListener) {
+            this.resultListener = requireNonNull(resultListener, "resultListener");
+            return this;
+        }
+
+        /**
          * The options.
+         *
+         * <pre>{@code
+         * TfoClientOptions options = builder.build();
+         * }</pre>
          *
          * @return immutable options
          */

@@ -25,8 +25,10 @@ public final class TfoServerOptions {
     private final int queueLength;
     private final TfoKeyRing keys;
     private final boolean noCookie;
+    private final TfoResultListener resultListener;
 
     private TfoServerOptions(Builder b) {
+        this.resultListener = b.resultListener;
         this.queueLength = b.queueLength;
         this.keys = b.keys;
         this.noCookie = b.noCookie;
@@ -77,10 +79,23 @@ public final class TfoServerOptions {
         return noCookie;
     }
 
+    /**
+     * Who is told the result of every accepted connection, if anyone.
+     *
+     * <pre>{@code
+     * options.resultListener().ifPresent(l -> log.info("results go to {}", l));
+     * }</pre>
+     *
+     * @return the listener, or empty
+     */
+    public Optional<TfoResultListener> resultListener() {
+        return Optional.ofNullable(resultListener);
+    }
+
     @Override
     public String toString() {
         return "TfoServerOptions(queueLength=" + queueLength + ", keys=" + (keys == null ? "host" : keys)
-                + ", noCookie=" + noCookie + ')';
+                + ", noCookie=" + noCookie + (resultListener == null ? "" : ", resultListener=" + resultListener) + ')';
     }
 
     /** Builds {@link TfoServerOptions}. Not thread-safe. */
@@ -88,8 +103,25 @@ public final class TfoServerOptions {
         private int queueLength = DEFAULT_QUEUE_LENGTH;
         private TfoKeyRing keys;
         private boolean noCookie;
+        private TfoResultListener resultListener;
 
         private Builder() {
+        }
+
+        /**
+         * Who is told the {@link TfoResult} of every accepted connection (metrics, logs), on the listener's
+         * event loop as the connection is accepted.
+         *
+         * <pre>{@code
+         * builder.resultListener((child, result) -> accepted.increment(result.outcome()))
+         * }</pre>
+         *
+         * @param resultListener the listener
+         * @return this builder
+         */
+        public Builder resultListener(TfoResultListener resultListener) {
+            this.resultListener = requireNonNull(resultListener, "resultListener");
+            return this;
         }
 
         /**

@@ -1,8 +1,7 @@
 package dev.tfo;
 
 import dev.tfo.internal.Procfs;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
+import dev.tfo.internal.Transport;
 
 import java.util.OptionalInt;
 
@@ -16,9 +15,9 @@ import java.util.OptionalInt;
  * }
  * }</pre>
  *
- * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, and compares it with
- * what Netty's epoll and io_uring transports read once, when they initialised: Netty never sees a later
- * change, so a mismatch means TFO stays in the state Netty saw until the JVM restarts.
+ * <p>It reads the LIVE {@code net.ipv4.tcp_fastopen} of the JVM's network namespace, which is what this
+ * library's TFO follows (on every connection and listener, no restart needed), and also reports what Netty's
+ * epoll and io_uring transports read once, when they initialised, which only Netty's own TFO options follow.
  */
 public final class TfoSupport {
     /** Bit 0x1 of {@code net.ipv4.tcp_fastopen}: clients may send data in the SYN. */
@@ -49,14 +48,14 @@ public final class TfoSupport {
 
     private TfoSupport(int sysctl) {
         this.sysctl = sysctl;
-        this.epollAvailable = Epoll.isAvailable();
-        this.epollCause = Epoll.unavailabilityCause();
-        this.ioUringAvailable = IoUring.isAvailable();
-        this.ioUringCause = IoUring.unavailabilityCause();
-        this.epollClient = Epoll.isTcpFastOpenClientSideAvailable();
-        this.epollServer = Epoll.isTcpFastOpenServerSideAvailable();
-        this.ioUringClient = IoUring.isTcpFastOpenClientSideAvailable();
-        this.ioUringServer = IoUring.isTcpFastOpenServerSideAvailable();
+        this.epollAvailable = Transport.EPOLL.isAvailable();
+        this.epollCause = Transport.EPOLL.unavailabilityCause();
+        this.ioUringAvailable = Transport.IO_URING.isAvailable();
+        this.ioUringCause = Transport.IO_URING.unavailabilityCause();
+        this.epollClient = Transport.EPOLL.nettyClientTfo();
+        this.epollServer = Transport.EPOLL.nettyServerTfo();
+        this.ioUringClient = Transport.IO_URING.nettyClientTfo();
+        this.ioUringServer = Transport.IO_URING.nettyServerTfo();
     }
 
     /**
@@ -163,9 +162,11 @@ public final class TfoSupport {
 
     /**
      * Whether Netty's cached view differs from the live sysctl for an available native transport: the
-     * sysctl changed after Netty initialised, and only a JVM restart makes Netty see it.
+     * sysctl changed after Netty initialised. This matters only to code that uses Netty's own TFO options
+     * (Netty never sees the change until the JVM restarts); this library asks the kernel on every connection
+     * and listener, so its TFO follows the live value.
      *
-     * @return whether Netty acts on a value of the sysctl that is no longer the live one
+     * @return whether Netty's own TFO options act on a value of the sysctl that is no longer the live one
      */
     public boolean nettyViewStale() {
         if (sysctl < 0) {
@@ -178,13 +179,12 @@ public final class TfoSupport {
     }
 
     /**
-     * Whether client and server TFO both work now on at least one native transport, as Netty sees it.
+     * Whether client and server TFO both work now: the live sysctl has both bits and a native transport loads.
      *
-     * @return whether both sides of TFO work, with no stale view in Netty
+     * @return whether both sides of TFO work
      */
     public boolean isFullyAvailable() {
-        return has(CLIENT | SERVER) && !nettyViewStale()
-                && (epollAvailable && epollClient && epollServer || ioUringAvailable && ioUringClient && ioUringServer);
+        return has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
     }
 
     /**
@@ -200,11 +200,6 @@ public final class TfoSupport {
         if (!epollAvailable && !ioUringAvailable) {
             return "TCP Fast Open is unavailable: neither Netty epoll nor io_uring loads (" + epollCause
                     + "); add netty-transport-native-epoll for your platform.";
-        }
-        if (nettyViewStale()) {
-            return "net.ipv4.tcp_fastopen is now " + sysctl + " but Netty read another value when it "
-                    + "initialised (client " + (epollAvailable ? epollClient : ioUringClient) + ", server "
-                    + (epollAvailable ? epollServer : ioUringServer) + "): restart the JVM for Netty to see it.";
         }
         if (!has(CLIENT) && !has(SERVER)) {
             return "TCP Fast Open is off (net.ipv4.tcp_fastopen=" + sysctl + "). Fix: " + FIX + ".";
@@ -239,7 +234,7 @@ public final class TfoSupport {
         transport(sb, "epoll", epollAvailable, epollCause, epollClient, epollServer);
         transport(sb, "io_uring", ioUringAvailable, ioUringCause, ioUringClient, ioUringServer);
         sb.append("Netty's cached view ").append(nettyViewStale() ? "DIFFERS from" : "matches")
-                .append(" the live sysctl\n");
+                .append(" the live sysctl (matters only to Netty's own TFO options)\n");
         sb.append(summary());
         return sb.toString();
     }

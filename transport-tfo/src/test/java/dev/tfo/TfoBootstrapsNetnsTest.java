@@ -154,14 +154,21 @@ class TfoBootstrapsNetnsTest {
         }
     }
 
-    /** The documented rule for users who write the first flight themselves on a client() bootstrap. */
+    /**
+     * Writing the first flight before the connect (in initChannel) and flushing in channelActive still works on
+     * a client() bootstrap; bytes of an unknown protocol ride in the SYN only when the policy admits them.
+     */
     @ParameterizedTest
     @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
     void userWritesInInitChannelAndFlushesInChannelActive(Kind kind) throws Exception {
         try (EchoFixture echo = new EchoFixture(kind)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             byte[] payload = "written in initChannel".getBytes(StandardCharsets.US_ASCII);
-            for (int i = 0; i < 2; i++) {
+            TfoClientOptions any = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any()).build();
+            TfoClientOptions replaySafe = TfoClientOptions.builder().build();
+            TfoClientOptions[] options = {any, any, replaySafe};
+            TfoOutcome[] expected = {TfoOutcome.COOKIE_REQUESTED, TfoOutcome.SYN_DATA_ACKED, TfoOutcome.NOT_ATTEMPTED};
+            for (int i = 0; i < options.length; i++) {
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 Bootstrap b = new Bootstrap().group(echo.group).channel(kind.channel)
                         .handler(new ChannelInitializer<Channel>() {
@@ -177,11 +184,15 @@ class TfoBootstrapsNetnsTest {
                                 ch.write(Unpooled.wrappedBuffer(payload));
                             }
                         });
-                Channel ch = TfoBootstraps.client(b).connect(server).sync().channel();
+                Channel ch = TfoBootstraps.client(b, options[i]).connect(server).sync().channel();
                 TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
                 assertArrayEquals(payload, echoed.get(10, TimeUnit.SECONDS));
-                assertEquals(i == 0 ? TfoOutcome.COOKIE_REQUESTED : TfoOutcome.SYN_DATA_ACKED, result.outcome(),
-                        result.toString());
+                assertEquals(expected[i], result.outcome(), result.toString());
+                if (i == 2) {
+                    assertTrue(result.reason().startsWith("the first write (22 bytes) stayed out of the SYN: "
+                            + "TfoSynDataPolicy.replaySafe()"), result.reason());
+                    assertEquals(0, result.synDataBytes());
+                }
             }
         }
     }
@@ -215,6 +226,53 @@ class TfoBootstrapsNetnsTest {
             Future<TfoResult> result = TfoResult.of(ch);
             assertTrue(result.isDone(), "decided before the close, still there after it");
             assertEquals(TfoOutcome.SYN_DATA_ACKED, result.getNow().outcome());
+        }
+    }
+
+    @Test
+    void resultListenersAreToldEveryConnectionOnBothSides() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+            List<String> serverTold = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> clientTold = new java.util.concurrent.CopyOnWriteArrayList<>();
+            io.netty.bootstrap.ServerBootstrap sb = new io.netty.bootstrap.ServerBootstrap().group(echo.group)
+                    .channel(Kind.EPOLL.serverChannel)
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public boolean isSharable() {
+                            return true;
+                        }
+
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg);
+                        }
+                    });
+            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(16)
+                    .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress())).build());
+            Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();
+            TfoClientOptions options = TfoClientOptions.builder()
+                    .resultListener((ch, r) -> clientTold.add(r.outcome() + " " + ch.localAddress())).build();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+                    Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(1, echoed), options);
+                    Channel ch = TfoBootstraps.connect(b, listener.localAddress(), Unpooled.wrappedBuffer(new byte[] {7}))
+                            .get(10, TimeUnit.SECONDS);
+                    echoed.get(10, TimeUnit.SECONDS);
+                    ch.closeFuture().sync();
+                }
+                dev.tfo.testkit.Wait.until("three accepted results", Duration.ofSeconds(10), () -> serverTold.size() == 3);
+                assertEquals(List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED", "SYN_DATA_ACKED"),
+                        clientTold.stream().map(t -> t.split(" ")[0]).collect(java.util.stream.Collectors.toList()));
+                assertEquals(List.of("NO_SYN_DATA", "SYN_DATA_ACCEPTED", "SYN_DATA_ACCEPTED"),
+                        serverTold.stream().map(t -> t.split(" ")[0]).collect(java.util.stream.Collectors.toList()));
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(clientTold.get(i).split(" ")[1], serverTold.get(i).split(" ")[1],
+                            "the same connection, seen from both ends");
+                }
+            } finally {
+                listener.close().sync();
+            }
         }
     }
 

@@ -67,8 +67,10 @@ class TfoBootstrapsTest {
     void serverSetsTheQueueLengthAsAParentOption() {
         ServerBootstrap sb = serverBootstrap();
         assertSame(sb, TfoBootstraps.server(sb, 128));
-        assertEquals(128, sb.config().options().get(ChannelOption.TCP_FASTOPEN));
-        assertNull(sb.config().childOptions().get(ChannelOption.TCP_FASTOPEN));
+        assertEquals(128, sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertNull(sb.config().childOptions().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN),
+                "not Netty's option, which Netty skips when the server bit was off at its start");
     }
 
     @Test
@@ -80,13 +82,13 @@ class TfoBootstrapsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> TfoBootstraps.server(sb, bad));
             assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
-            assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN), "nothing half-configured");
+            assertNull(sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE), "nothing half-configured");
         }
         ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TfoBootstraps.server(local, 8));
         assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
-        assertNull(local.config().options().get(ChannelOption.TCP_FASTOPEN));
+        assertNull(local.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
         IllegalStateException noChannel = assertThrows(IllegalStateException.class,
                 () -> TfoBootstraps.server(new ServerBootstrap(), 8));
         assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());
@@ -139,13 +141,23 @@ class TfoBootstrapsTest {
     }
 
     @Test
-    void clientIsIdempotentAndEnablesFastOpenConnect() {
+    void clientIsIdempotentAndRemembersItsOptionsOnTheBootstrap() {
         Bootstrap b = bootstrap();
         assertSame(b, TfoBootstraps.client(b));
         ChannelHandler installed = b.config().handler();
+        assertTrue(installed instanceof TfoClientInitializer, String.valueOf(installed));
         assertSame(b, TfoBootstraps.client(b));
         assertSame(installed, b.config().handler(), "no second wrapper");
-        assertEquals(Boolean.TRUE, b.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+        assertSame(TfoClientOptions.defaults(), b.config().attrs().get(SynGate.KEY));
+        assertNull(b.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT),
+                "not Netty's option: the kernel's TCP_FASTOPEN_CONNECT is set per channel at its connect");
+
+        TfoClientOptions mine = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();
+        TfoBootstraps.client(b, mine);
+        assertSame(mine, ((TfoClientInitializer) b.config().handler()).options(), "a second call replaces them");
+        assertSame(NOOP, ((TfoClientInitializer) b.config().handler()).userHandler(), "the user's handler is kept");
+        Bootstrap perConnection = b.clone().handler(NOOP);
+        assertSame(mine, perConnection.config().attrs().get(SynGate.KEY), "clone().handler(...) keeps the options");
     }
 
     @Test
@@ -156,7 +168,7 @@ class TfoBootstrapsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TfoBootstraps.client(udp));
         assertTrue(e.getMessage().startsWith("bootstrap: channel"), e.getMessage());
         assertSame(NOOP, udp.config().handler(), "nothing half-configured");
-        assertNull(udp.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+        assertNull(udp.config().attrs().get(SynGate.KEY));
 
         Bootstrap noHandler = new Bootstrap().group(group).channel(EpollSocketChannel.class);
         assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noHandler))
@@ -210,7 +222,7 @@ class TfoBootstrapsTest {
                     .sync();
             assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), echoed.get(10, java.util.concurrent.TimeUnit.SECONDS));
             assertSame(handler, plain.config().handler());
-            assertNull(plain.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT));
+            assertNull(plain.config().attrs().get(SynGate.KEY));
         }
     }
 

@@ -303,7 +303,7 @@ public final class Host {
         if (!alive) {
             throw new IllegalStateException("host " + name() + " is gone (lab closed): cannot " + what);
         }
-        if (namespace == null && !TestEnvironment.inFreshNetns()) {
+        if (namespace == null && !TestEnvironment.inOwnNetns()) {
             throw new IllegalStateException("refusing to " + what + " in this JVM's own namespace: it is not a"
                     + " fresh netns-java namespace (" + TestEnvironment.netnsProblem().orElse("?") + ")");
         }

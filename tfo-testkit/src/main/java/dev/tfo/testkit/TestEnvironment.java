@@ -71,6 +71,26 @@ public final class TestEnvironment {
     }
 
     /**
+     * Tells whether this JVM runs in a network namespace that netns-java made for it (whatever its sysctls
+     * say now): the namespace a test may change, and must put back.
+     *
+     * @return {@code true} when started by netns-java in a namespace other than PID 1's
+     */
+    public static boolean inOwnNetns() {
+        String error = System.getenv("TFO_NETNS_ERROR");
+        if (error != null && !error.isBlank() || !"1".equals(System.getenv("TFO_NETNS"))) {
+            return false;
+        }
+        try {
+            Path self = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
+            Path init = Files.readSymbolicLink(Path.of("/proc/1/ns/net"));
+            return !self.equals(init);
+        } catch (IOException | SecurityException e) {
+            return true; // not permitted for a non-root user, who cannot change the host's namespace anyway
+        }
+    }
+
+    /**
      * Tells whether this JVM runs inside a netns-java namespace.
      *
      * @return {@code true} if {@link #netnsProblem()} is empty

@@ -1,7 +1,6 @@
 package dev.tfo.internal;
 
 import io.netty.channel.Channel;
-import io.netty.channel.unix.RawUnixChannelOption;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,13 +11,12 @@ import java.nio.ByteOrder;
  *
  * <p>Layout (include/uapi/linux/tcp.h): byte 0 {@code tcpi_state}; byte 5 {@code tcpi_options}; byte 7
  * holds {@code tcpi_delivery_rate_app_limited:1} then {@code tcpi_fastopen_client_fail:2} (Linux 5.5+);
- * {@code tcpi_rtt} (u32, microseconds) at offset 68; {@code tcpi_total_retrans} (u32) at offset 100.
+ * {@code tcpi_rtt} (u32, microseconds) at offset 68; {@code tcpi_total_retrans} (u32) at offset 100;
+ * {@code tcpi_segs_out} (u32, Linux 4.2+) at offset 136.
  */
 public final class TcpInfo {
     /** Length requested from the kernel: enough for every field decoded here. */
-    public static final int LENGTH = 104;
-    /** {@code getsockopt(IPPROTO_TCP=6, TCP_INFO=11)}, supported by Netty's epoll and io_uring channels. */
-    public static final RawUnixChannelOption OPTION = new RawUnixChannelOption("TCP_INFO", 6, 11, LENGTH);
+    public static final int LENGTH = 140;
 
     /** {@code TCP_ESTABLISHED}. */
     public static final int STATE_ESTABLISHED = 1;
@@ -49,15 +47,31 @@ public final class TcpInfo {
     private final int clientFail;
     private final long rttMicros;
     private final long totalRetrans;
+    private final long segsOut;
     private final int length;
 
-    private TcpInfo(int state, int options, int clientFail, long rttMicros, long totalRetrans, int length) {
+    private TcpInfo(int state, int options, int clientFail, long rttMicros, long totalRetrans, long segsOut,
+                    int length) {
         this.state = state;
         this.options = options;
         this.clientFail = clientFail;
         this.rttMicros = rttMicros;
         this.totalRetrans = totalRetrans;
+        this.segsOut = segsOut;
         this.length = length;
+    }
+
+    /**
+     * Fields given directly, for tests of code that decides from {@code tcp_info}.
+     *
+     * @param state      {@code tcpi_state}
+     * @param options    {@code tcpi_options}
+     * @param clientFail {@code tcpi_fastopen_client_fail}
+     * @param segsOut    {@code tcpi_segs_out}, or -1 when unknown
+     * @return the fields
+     */
+    public static TcpInfo of(int state, int options, int clientFail, long segsOut) {
+        return new TcpInfo(state, options, clientFail, -1, -1, segsOut, -1);
     }
 
     /**
@@ -73,7 +87,7 @@ public final class TcpInfo {
     }
 
     /** Decodes a buffer the caller owns, changing its byte order (no copy). */
-    private static TcpInfo decodeInPlace(ByteBuffer raw) {
+    static TcpInfo decodeInPlace(ByteBuffer raw) {
         ByteBuffer b = raw.order(ByteOrder.nativeOrder());
         int base = b.position();
         int len = b.remaining();
@@ -85,7 +99,8 @@ public final class TcpInfo {
         int clientFail = (b.get(base + 7) >> 1) & 3;
         long rtt = len >= 72 ? Integer.toUnsignedLong(b.getInt(base + 68)) : -1;
         long retrans = len >= 104 ? Integer.toUnsignedLong(b.getInt(base + 100)) : -1;
-        return new TcpInfo(state, options, clientFail, rtt, retrans, len);
+        long segsOut = len >= 140 ? Integer.toUnsignedLong(b.getInt(base + 136)) : -1;
+        return new TcpInfo(state, options, clientFail, rtt, retrans, segsOut, len);
     }
 
     /**
@@ -96,16 +111,7 @@ public final class TcpInfo {
      *         or the socket is already closed
      */
     public static TcpInfo read(Channel channel) {
-        if (!Transport.of(channel).isNative() || !channel.isOpen()) {
-            return null;
-        }
-        try {
-            ByteBuffer raw = channel.config().getOption(OPTION);
-            return raw == null ? null : decodeInPlace(raw);
-        } catch (RuntimeException e) {
-            // The socket was closed between the check and getsockopt (EBADF surfaces as a ChannelException).
-            return null;
-        }
+        return SocketOps.NATIVE.tcpInfo(channel);
     }
 
     /**
@@ -151,6 +157,16 @@ public final class TcpInfo {
      */
     public long totalRetrans() {
         return totalRetrans;
+    }
+
+    /**
+     * {@code tcpi_segs_out}: segments sent so far; 0 on a client socket whose connect the kernel deferred
+     * ({@code TCP_FASTOPEN_CONNECT} with a cookie) and that has not sent its SYN yet.
+     *
+     * @return the count, or -1 when the kernel returned too few bytes (before Linux 4.2)
+     */
+    public long segsOut() {
+        return segsOut;
     }
 
     /**

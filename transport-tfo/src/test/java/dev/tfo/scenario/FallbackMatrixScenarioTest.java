@@ -87,7 +87,8 @@ class FallbackMatrixScenarioTest {
                     "NOT_ATTEMPTED:NioSocketChannel cannot send data in a SYN");
         }
         if (client.equals("client0")) {
-            return List.of("NOT_ATTEMPTED:client TFO off", "NOT_ATTEMPTED:client TFO off");
+            return List.of("NOT_ATTEMPTED:lacks the client bit 0x1 (live value: 0)",
+                    "NOT_ATTEMPTED:lacks the client bit 0x1 (live value: 0)");
         }
         if (server.equals("server3")) {
             return List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED");

@@ -1,0 +1,165 @@
+package dev.tfo;
+
+import dev.tfo.internal.SocketOps;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.SocketChannel;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * TCP Fast Open for client channels created by someone else: a framework that only lets you run code when
+ * a channel is initialised, or set its channel factory. Such clients connect first and write later; from the
+ * second connection to a server on (once the kernel holds a cookie) their first write rides in the SYN.
+ *
+ * <p>Reactor Netty ({@code HttpClient}, Spring {@code WebClient}):
+ * <pre>{@code
+ * HttpClient client = HttpClient.create()
+ *         .doOnChannelInit((observer, channel, address) -> TfoChannels.client(channel));
+ * }</pre>
+ *
+ * <p>gRPC-java ({@code grpc-netty}), whose channel factory is the hook:
+ * <pre>{@code
+ * ManagedChannel grpc = NettyChannelBuilder.forAddress(host, port)
+ *         .eventLoopGroup(epollGroup)
+ *         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new))
+ *         .usePlaintext()
+ *         .build();
+ * }</pre>
+ *
+ * <p>Lettuce ({@code NettyCustomizer}):
+ * <pre>{@code
+ * ClientResources resources = ClientResources.builder().nettyCustomizer(new NettyCustomizer() {
+ *     public void afterChannelInitialized(Channel channel) {
+ *         TfoChannels.client(channel, TfoClientOptions.builder().synDataPolicy(helloOnly).build());
+ *     }
+ * }).build();
+ * }</pre>
+ *
+ * <p>What the handler installed here guarantees, on epoll and io_uring: the connection's {@link TfoResult};
+ * a handshake bounded by {@code CONNECT_TIMEOUT_MILLIS} from its SYN; a refused, reset or silent server
+ * failing the connection with an exception that names it; the {@link TfoBackoff} consulted and taught; only
+ * bytes the {@link TfoSynDataPolicy} admits in the SYN (by default nothing that is not known to be safe to
+ * replay); a handshake without data when nothing is written within {@link TfoClientOptions#firstWriteWait()},
+ * so that clients that read first never hang. On other transports, on kernels without
+ * {@code TCP_FASTOPEN_CONNECT} (before Linux 4.11) or with the client bit of {@code net.ipv4.tcp_fastopen}
+ * off, the connection is a plain one and its result says why ({@link TfoOutcome#NOT_ATTEMPTED}).
+ */
+public final class TfoChannels {
+    private TfoChannels() {
+    }
+
+    /**
+     * Enables TFO on a client channel that has not connected yet, with {@link TfoClientOptions#defaults()}.
+     *
+     * <pre>{@code
+     * HttpClient.create().doOnChannelInit((observer, channel, address) -> TfoChannels.client(channel));
+     * }</pre>
+     *
+     * @param channel a TCP client channel, before its connect (e.g. in {@code initChannel})
+     * @return {@code channel}
+     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
+     * @throws IllegalStateException    when the channel is already connected
+     */
+    public static Channel client(Channel channel) {
+        return client(channel, TfoClientOptions.defaults());
+    }
+
+    /**
+     * Enables TFO on a client channel that has not connected yet: puts the TFO handler first in its pipeline.
+     * Calling it again on the same channel changes nothing.
+     *
+     * <pre>{@code
+     * TfoChannels.client(channel, TfoClientOptions.builder().backoff(myBackoff).build());
+     * }</pre>
+     *
+     * @param channel a TCP client channel, before its connect (e.g. in {@code initChannel})
+     * @param options the options
+     * @return {@code channel}
+     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
+     * @throws IllegalStateException    when the channel is already connected
+     */
+    public static Channel client(Channel channel, TfoClientOptions options) {
+        requireNonNull(channel, "channel");
+        requireNonNull(options, "options");
+        install(channel, options, SocketOps.NATIVE);
+        return channel;
+    }
+
+    /**
+     * A channel factory whose channels have TFO enabled, with {@link TfoClientOptions#defaults()}: for
+     * frameworks that take a factory, such as gRPC's {@code NettyChannelBuilder.channelFactory}.
+     *
+     * <pre>{@code
+     * builder.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new));
+     * }</pre>
+     *
+     * @param factory makes the TCP client channels
+     * @param <C>     the channel type
+     * @return a factory that enables TFO on each channel it makes
+     */
+    public static <C extends Channel> ChannelFactory<C> clientFactory(ChannelFactory<C> factory) {
+        return clientFactory(factory, TfoClientOptions.defaults());
+    }
+
+    /**
+     * A channel factory whose channels have TFO enabled with {@code options}.
+     *
+     * <pre>{@code
+     * builder.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, options));
+     * }</pre>
+     *
+     * @param factory makes the TCP client channels
+     * @param options the options
+     * @param <C>     the channel type
+     * @return a factory that enables TFO on each channel it makes; it throws
+     *         {@link IllegalArgumentException} when {@code factory} makes a channel that is not TCP
+     */
+    public static <C extends Channel> ChannelFactory<C> clientFactory(ChannelFactory<C> factory,
+                                                                     TfoClientOptions options) {
+        requireNonNull(factory, "factory");
+        requireNonNull(options, "options");
+        return new ChannelFactory<C>() {
+            @Override
+            public C newChannel() {
+                C channel = factory.newChannel();
+                try {
+                    install(channel, options, SocketOps.NATIVE);
+                } catch (RuntimeException e) {
+                    channel.unsafe().closeForcibly();
+                    throw e;
+                }
+                return channel;
+            }
+
+            @Override
+            public String toString() {
+                return "TfoChannels.clientFactory(" + factory + ", " + options + ')';
+            }
+        };
+    }
+
+    /** Puts a gate with {@code options} first in the channel's pipeline, unless it has one. */
+    static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
+        if (!(channel instanceof SocketChannel)) {
+            throw new IllegalArgumentException("channel: " + channel.getClass().getName()
+                    + " is not a TCP SocketChannel");
+        }
+        SynGate existing = SynGate.of(channel);
+        if (existing != null) {
+            if (!existing.manage(options)) {
+                throw new IllegalStateException("channel: already connected: enable TFO before the connect "
+                        + "(e.g. in initChannel)");
+            }
+            return existing;
+        }
+        if (channel.isActive()) {
+            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
+                    + "(e.g. in initChannel)");
+        }
+        SynGate gate = new SynGate(channel, options, ops);
+        channel.attr(SynGate.KEY).set(gate);
+        channel.pipeline().addFirst(SynGate.NAME, gate);
+        return gate;
+    }
+}

@@ -1,0 +1,161 @@
+package dev.tfo.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.util.concurrent.FastThreadLocal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.OptionalInt;
+
+/** {@link SocketOps} on Netty's epoll and io_uring channels: setsockopt, getsockopt and sendto on the fd. */
+final class NativeSocketOps implements SocketOps {
+    static final NativeSocketOps INSTANCE = new NativeSocketOps();
+
+    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_CONNECT=30)}, Linux 4.11+. */
+    static final IntegerUnixChannelOption FASTOPEN_CONNECT = new IntegerUnixChannelOption("TCP_FASTOPEN_CONNECT", 6, 30);
+    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE=34)}, Linux 4.15+. */
+    static final IntegerUnixChannelOption NO_COOKIE = new IntegerUnixChannelOption("TCP_FASTOPEN_NO_COOKIE", 6, 34);
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_INFO = 11;
+    /** The most bytes offered to one SYN: far above any MSS, so the kernel decides what fits. */
+    private static final int MAX_SYN_BYTES = 64 * 1024;
+    private static final int CLIENT_BIT = 0x1;
+
+    /** Per event-loop thread: the tcp_info buffer and the bounce buffer for data without a memory address. */
+    private static final FastThreadLocal<ByteBuffer> TCP_INFO_BUFFER = new FastThreadLocal<ByteBuffer>() {
+        @Override
+        protected ByteBuffer initialValue() {
+            return ByteBuffer.allocateDirect((TcpInfo.LENGTH + 7) & ~7).order(ByteOrder.nativeOrder());
+        }
+    };
+    private static final FastThreadLocal<ByteBuffer> BOUNCE = new FastThreadLocal<ByteBuffer>() {
+        @Override
+        protected ByteBuffer initialValue() {
+            return ByteBuffer.allocateDirect(MAX_SYN_BYTES);
+        }
+    };
+
+    private NativeSocketOps() {
+    }
+
+    @Override
+    public String unsupportedReason(Channel channel) {
+        if (!(channel instanceof SocketChannel) || !Transport.of(channel).isNative() || socket(channel) == null) {
+            return "transport " + channel.getClass().getSimpleName()
+                    + " cannot send data in a SYN (use epoll or io_uring)";
+        }
+        return null;
+    }
+
+    @Override
+    public String enableFastOpenConnect(Channel channel, boolean noCookie) {
+        try {
+            channel.config().setOption(FASTOPEN_CONNECT, 1);
+        } catch (ChannelException e) {
+            // Netty's native setsockopt reports strerror text, not the errno: the live sysctl tells the usual case.
+            OptionalInt live = Procfs.readInt(Procfs.TCP_FASTOPEN);
+            if (live.isPresent() && (live.getAsInt() & CLIENT_BIT) == 0) {
+                return "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: " + live.getAsInt() + ")";
+            }
+            return "the kernel refused TCP_FASTOPEN_CONNECT (it needs Linux 4.11+): " + rootMessage(e);
+        }
+        if (noCookie) {
+            try {
+                channel.config().setOption(NO_COOKIE, 1);
+            } catch (ChannelException e) {
+                return "the kernel refused TCP_FASTOPEN_NO_COOKIE (it needs Linux 4.15+): " + rootMessage(e);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public TcpInfo tcpInfo(Channel channel) {
+        if (!channel.isOpen()) {
+            return null;
+        }
+        Socket socket = socket(channel);
+        if (socket == null || !Transport.of(channel).isNative()) {
+            return null;
+        }
+        ByteBuffer buf = TCP_INFO_BUFFER.get();
+        buf.clear();
+        for (int i = 0; i < buf.capacity(); i += 8) {
+            buf.putLong(i, 0); // a kernel that returns fewer bytes leaves zeros, never a previous socket's bytes
+        }
+        buf.limit(TcpInfo.LENGTH);
+        try {
+            socket.getRawOpt(IPPROTO_TCP, TCP_INFO, buf);
+        } catch (IOException | RuntimeException e) {
+            return null; // closed between the check and getsockopt
+        }
+        buf.flip();
+        return TcpInfo.decodeInPlace(buf);
+    }
+
+    @Override
+    public String socketError(Channel channel) {
+        Socket socket = socket(channel);
+        if (socket == null || !channel.isOpen()) {
+            return null;
+        }
+        try {
+            int errno = socket.getSoError();
+            return errno == 0 ? null : new Errors.NativeIoException("handshake", -errno, false).getMessage()
+                    .replaceFirst("^handshake\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public int sendSyn(Channel channel, ByteBuf data, int index, int length, InetSocketAddress remote)
+            throws IOException {
+        Socket socket = socket(channel);
+        if (socket == null) {
+            throw new IOException("not a native socket: " + channel);
+        }
+        int n = Math.min(length, MAX_SYN_BYTES);
+        if (n > 0 && data.hasMemoryAddress()) {
+            return socket.sendToAddress(data.memoryAddress(), index, index + n, remote.getAddress(),
+                    remote.getPort(), true);
+        }
+        ByteBuffer bounce = BOUNCE.get();
+        bounce.clear();
+        if (n > 0) {
+            data.getBytes(index, bounce.limit(n));
+            bounce.flip();
+        } else {
+            bounce.limit(0);
+        }
+        return socket.sendTo(bounce, 0, n, remote.getAddress(), remote.getPort(), true);
+    }
+
+    private static Socket socket(Channel channel) {
+        if (channel instanceof UnixChannel) {
+            FileDescriptor fd = ((UnixChannel) channel).fd();
+            if (fd instanceof Socket) {
+                return (Socket) fd;
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+}

@@ -1,0 +1,67 @@
+package dev.tfo.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The few socket operations the client state machine needs from the kernel, behind an interface so that the
+ * state machine runs in-process tests on any laptop ({@code EmbeddedChannel} and a fake). {@link #NATIVE}
+ * is the real thing, on Netty's epoll and io_uring channels.
+ */
+public interface SocketOps {
+    /** The kernel, through Netty's native transports. */
+    SocketOps NATIVE = NativeSocketOps.INSTANCE;
+
+    /**
+     * Why data can never ride in this channel's SYN, whatever the kernel says.
+     *
+     * @param channel a client channel
+     * @return e.g. {@code "transport NioSocketChannel cannot send data in a SYN (use epoll or io_uring)"}, or
+     *         {@code null} for an epoll or io_uring TCP channel
+     */
+    String unsupportedReason(Channel channel);
+
+    /**
+     * Sets {@code TCP_FASTOPEN_CONNECT} (and {@code TCP_FASTOPEN_NO_COOKIE} when asked) on a channel that has
+     * not connected yet. The kernel checks its live {@code net.ipv4.tcp_fastopen} here.
+     *
+     * @param channel  an epoll or io_uring TCP channel, not connected yet
+     * @param noCookie whether to send data in the SYN without a cookie
+     * @return {@code null} when set, else why not in one human sentence fragment (nothing is logged)
+     */
+    String enableFastOpenConnect(Channel channel, boolean noCookie);
+
+    /**
+     * Reads {@code tcp_info}.
+     *
+     * @param channel a channel
+     * @return the decoded fields, or {@code null} when the channel cannot report them (NIO, closed)
+     */
+    TcpInfo tcpInfo(Channel channel);
+
+    /**
+     * Reads and clears the socket's pending error ({@code SO_ERROR}), e.g. after a refused or reset handshake.
+     *
+     * @param channel a channel
+     * @return the error, e.g. {@code "Connection refused"}, or {@code null} when there is none or it cannot be read
+     */
+    String socketError(Channel channel);
+
+    /**
+     * Makes a deferred connect ({@code TCP_FASTOPEN_CONNECT} with a cached cookie) send its SYN, carrying up
+     * to {@code length} bytes of {@code data} from {@code index} ({@code length} 0: a SYN without data).
+     * Neither the buffer's indexes nor its reference count change.
+     *
+     * @param channel the channel whose connect the kernel deferred
+     * @param data    the bytes, or {@code null} when {@code length} is 0
+     * @param index   the first byte
+     * @param length  how many bytes may ride in the SYN
+     * @param remote  the server
+     * @return how many bytes the SYN carries (0: the SYN left without data, e.g. no cookie after all)
+     * @throws IOException when the kernel refuses (e.g. {@code EOPNOTSUPP}: client TFO was switched off)
+     */
+    int sendSyn(Channel channel, ByteBuf data, int index, int length, InetSocketAddress remote) throws IOException;
+}

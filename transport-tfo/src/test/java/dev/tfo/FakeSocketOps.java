@@ -1,0 +1,86 @@
+package dev.tfo;
+
+import dev.tfo.internal.SocketOps;
+import dev.tfo.internal.TcpInfo;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A scripted kernel for in-process tests of {@link SynGate}: what {@code tcp_info} says now, whether the
+ * option is accepted, how much of a SYN's offer the kernel takes, and a record of every call.
+ */
+final class FakeSocketOps implements SocketOps {
+    static final int ESTABLISHED = TcpInfo.STATE_ESTABLISHED;
+    static final int SYN_SENT = TcpInfo.STATE_SYN_SENT;
+    static final int CLOSE = TcpInfo.STATE_CLOSE;
+
+    /** What the next tcp_info reads return; {@code null}: unavailable. */
+    volatile TcpInfo tcpInfo = deferred();
+    /** {@code null}: TCP_FASTOPEN_CONNECT accepted; else the reason it was not. */
+    String optionRefusal;
+    /** How many bytes a SYN takes at most; -1: all offered. */
+    int synCapacity = -1;
+    /** Thrown by sendSyn when set. */
+    IOException sendFailure;
+    /** SO_ERROR. */
+    String socketError;
+
+    int optionCalls;
+    final List<String> synsSent = new ArrayList<>();
+
+    /** A connect the kernel deferred: SYN_SENT, nothing sent. */
+    static TcpInfo deferred() {
+        return TcpInfo.of(SYN_SENT, 0, 0, 0);
+    }
+
+    /** A handshake in flight. */
+    static TcpInfo synInFlight() {
+        return TcpInfo.of(SYN_SENT, 0, 0, 1);
+    }
+
+    static TcpInfo established(int options, int clientFail) {
+        return TcpInfo.of(ESTABLISHED, options, clientFail, 3);
+    }
+
+    static TcpInfo closed() {
+        return TcpInfo.of(CLOSE, 0, 0, 2);
+    }
+
+    @Override
+    public String unsupportedReason(Channel channel) {
+        return null;
+    }
+
+    @Override
+    public String enableFastOpenConnect(Channel channel, boolean noCookie) {
+        optionCalls++;
+        return optionRefusal;
+    }
+
+    @Override
+    public TcpInfo tcpInfo(Channel channel) {
+        return channel.isOpen() ? tcpInfo : null;
+    }
+
+    @Override
+    public String socketError(Channel channel) {
+        return socketError;
+    }
+
+    @Override
+    public int sendSyn(Channel channel, ByteBuf data, int index, int length, InetSocketAddress remote)
+            throws IOException {
+        if (sendFailure != null) {
+            throw sendFailure;
+        }
+        int taken = synCapacity < 0 ? length : Math.min(length, synCapacity);
+        synsSent.add(taken == 0 ? "" : data.toString(index, taken, java.nio.charset.StandardCharsets.US_ASCII));
+        tcpInfo = synInFlight();
+        return taken;
+    }
+}

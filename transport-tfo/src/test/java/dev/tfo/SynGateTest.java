@@ -1,0 +1,410 @@
+package dev.tfo;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The client state machine in-process, on any laptop: an {@link EmbeddedChannel} with frozen time and a
+ * scripted kernel ({@link FakeSocketOps}). The same paths against the real kernel are in
+ * {@link TfoChannelsNetnsTest} and {@link TfoBootstrapsNetnsTest}.
+ */
+class SynGateTest {
+    private static final InetSocketAddress SERVER = new InetSocketAddress("198.18.0.1", 443);
+    private static final String GET = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    private static final String POST = "POST /transfer HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
+
+    private final FakeSocketOps kernel = new FakeSocketOps();
+    private final AtomicLong clock = new AtomicLong(1);
+    private final TfoBackoff backoff = TfoBackoff.builder().initial(Duration.ofSeconds(1)).build(clock::get);
+    private final List<Throwable> exceptions = new ArrayList<>();
+    private final List<TfoResult> told = new ArrayList<>();
+    private final List<ByteBuf> toRelease = new ArrayList<>();
+    private EmbeddedChannel ch;
+    private SynGate gate;
+
+    private EmbeddedChannel channel(TfoClientOptions.Builder options) {
+        ch = new EmbeddedChannel();
+        ch.freezeTime();
+        gate = new SynGate(ch, options.backoff(backoff).resultListener((c, r) -> told.add(r)).build(), kernel);
+        ch.attr(SynGate.KEY).set(gate);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                exceptions.add(cause);
+            }
+        });
+        return ch;
+    }
+
+    private EmbeddedChannel channel() {
+        return channel(TfoClientOptions.builder());
+    }
+
+    private ByteBuf ascii(String s) {
+        ByteBuf b = Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
+        toRelease.add(b);
+        return b;
+    }
+
+    private void advanceMillis(long millis) {
+        ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+        ch.runPendingTasks();
+    }
+
+    /** What reached the transport, as text, in order. */
+    private List<String> sent() {
+        List<String> out = new ArrayList<>();
+        for (Object m; (m = ch.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) m;
+            out.add(b.toString(StandardCharsets.US_ASCII));
+            b.release();
+        }
+        return out;
+    }
+
+    private TfoResult result() {
+        Future<TfoResult> f = gate.result();
+        assertTrue(f.isDone(), "result decided");
+        assertTrue(f.isSuccess(), () -> "result failed: " + f.cause());
+        return f.getNow();
+    }
+
+    @AfterEach
+    void noLeaks() {
+        if (ch != null) {
+            ch.finishAndReleaseAll();
+        }
+        for (ByteBuf b : toRelease) {
+            assertEquals(0, b.refCnt(), "every written buffer released once");
+        }
+    }
+
+    @Test
+    void writesWaitForTheConnectThenTheSynCarriesThem() {
+        channel();
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        assertNull(ch.readOutbound(), "nothing reaches the transport before the connect");
+        assertTrue(kernel.synsSent.isEmpty());
+
+        ch.connect(SERVER);
+        assertEquals(List.of(GET), kernel.synsSent, "the deferred connect's SYN carries the held write");
+        assertEquals(List.of(""), sent(), "Netty gets the buffer with nothing left in it");
+        assertTrue(write.isSuccess());
+        assertFalse(gate.result().isDone(), "the handshake is in flight");
+
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        TfoResult r = result();
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, r.outcome());
+        assertEquals(GET.length(), r.synDataBytes());
+        assertEquals(List.of(r), told, "the listener is told once");
+    }
+
+    @Test
+    void connectThenWriteTheFirstWriteRidesInTheSyn() {
+        channel();
+        ch.connect(SERVER);
+        assertTrue(kernel.synsSent.isEmpty(), "a deferred connect sends nothing before the first write");
+        ch.writeAndFlush(ascii(GET));
+        assertEquals(List.of(GET), kernel.synsSent);
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        ch.pipeline().fireChannelRead(ascii("HTTP/1.1 200 OK\r\n\r\n"));
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome(), "the first read decides at once");
+        ((ByteBuf) ch.readInbound()).release();
+    }
+
+    @Test
+    void onlyWhatThePolicyAdmitsRidesInTheSyn() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(POST));
+        assertEquals(List.of(""), kernel.synsSent, "a POST never rides in the SYN by default");
+        assertEquals(List.of(POST), sent(), "it follows the handshake, whole");
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertEquals("the first write (" + POST.length() + " bytes) stayed out of the SYN: "
+                + "TfoSynDataPolicy.replaySafe() does not admit it as safe to replay", r.reason());
+        assertEquals(0, r.synDataBytes());
+    }
+
+    @Test
+    void aGetRidesInTheSynButNotWhatFollowsItsHeaders() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET + POST));
+        assertEquals(List.of(GET), kernel.synsSent);
+        assertEquals(List.of(POST), sent());
+    }
+
+    @Test
+    void aPolicyOfTheUsersOwnDecides() {
+        TfoSynDataPolicy firstThree = first -> 3;
+        channel(TfoClientOptions.builder().synDataPolicy(firstThree));
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii("PING\r\n"));
+        assertEquals(List.of("PIN"), kernel.synsSent);
+        assertEquals(List.of("G\r\n"), sent());
+    }
+
+    @Test
+    void theKernelTakesWhatFitsAndNettySendsTheRest() {
+        channel();
+        kernel.synCapacity = 5;
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        assertEquals(List.of("GET /"), kernel.synsSent);
+        assertEquals(List.of(GET.substring(5)), sent());
+    }
+
+    @Test
+    void aSynThatLeavesWithoutDataLosesNothing() {
+        channel();
+        kernel.synCapacity = 0; // EINPROGRESS: e.g. the cookie was evicted between connect and write
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        assertEquals(List.of(GET), sent(), "every byte goes through Netty after the handshake");
+        kernel.tcpInfo = FakeSocketOps.established(0, 1);
+        advanceMillis(1);
+        assertEquals(TfoOutcome.COOKIE_REQUESTED, result().outcome());
+    }
+
+    @Test
+    void severalWritesAreGatheredIntoOneSyn() {
+        channel();
+        ch.connect(SERVER);
+        ch.write(ascii("GET / HTTP/1.1\r\n"));
+        ch.write(ascii("Host: a\r\n\r\n"));
+        ch.flush();
+        assertEquals(List.of(GET), kernel.synsSent);
+        assertEquals(List.of("", ""), sent());
+        ch.writeAndFlush(ascii("later"));
+        assertEquals(List.of("later"), sent(), "writes after the SYN go straight through");
+    }
+
+    @Test
+    void aClientThatReadsFirstGetsAHandshakeAfterFirstWriteWait() {
+        channel();
+        ch.connect(SERVER);
+        advanceMillis(9);
+        assertTrue(kernel.synsSent.isEmpty(), "waiting for a first write");
+        advanceMillis(1);
+        assertEquals(List.of(""), kernel.synsSent, "a SYN without data after 10 ms");
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertEquals("nothing was written within 10 ms of the connect (firstWriteWait): the handshake started "
+                + "without data", r.reason());
+    }
+
+    @Test
+    void aZeroFirstWriteWaitStartsTheHandshakeAtTheConnect() {
+        channel(TfoClientOptions.builder().firstWriteWait(Duration.ZERO));
+        ch.connect(SERVER);
+        assertEquals(List.of(""), kernel.synsSent);
+    }
+
+    @Test
+    void theHandshakeIsBoundedByConnectTimeoutFromItsSyn() {
+        channel();
+        ch.config().setConnectTimeoutMillis(1000);
+        ch.connect(SERVER);
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        advanceMillis(999);
+        assertFalse(gate.result().isDone());
+        assertTrue(ch.isOpen());
+        advanceMillis(1);
+        assertFalse(ch.isOpen(), "closed at the deadline");
+        Throwable cause = gate.result().cause();
+        assertInstanceOf(ConnectTimeoutException.class, cause);
+        assertEquals("handshake with /198.18.0.1:443 not completed within 1000 ms of its SYN "
+                + "(CONNECT_TIMEOUT_MILLIS)", cause.getMessage());
+        assertEquals(List.of(cause), exceptions, "the pipeline is told why");
+        assertTrue(write.isSuccess(), "the bytes had left in the SYN");
+    }
+
+    @Test
+    void aRefusalAfterTheSynLeftNamesTheServerAndTheCause() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = FakeSocketOps.closed();
+        kernel.socketError = "Connection refused";
+        advanceMillis(1);
+        Throwable cause = gate.result().cause();
+        assertInstanceOf(ConnectException.class, cause);
+        assertEquals("connection to /198.18.0.1:443 failed before its handshake completed: Connection refused",
+                cause.getMessage());
+        assertEquals(List.of(cause), exceptions);
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void aTransportErrorDuringTheHandshakeIsRenamedOnce() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        IOException raw = new IOException("recvAddress(..) failed: Connection refused");
+        ch.pipeline().fireExceptionCaught(raw);
+        assertEquals(1, exceptions.size());
+        Throwable named = exceptions.get(0);
+        assertEquals("connection to /198.18.0.1:443 failed before its handshake completed: recvAddress(..) "
+                + "failed: Connection refused", named.getMessage());
+        assertSame(raw, named.getCause());
+        assertSame(named, gate.result().cause());
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void aDecidedResultNeverChangesAndLaterErrorsPassThrough() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        TfoResult decided = result();
+        IOException later = new IOException("Connection reset by peer");
+        ch.pipeline().fireExceptionCaught(later);
+        ch.close();
+        assertSame(decided, gate.result().getNow());
+        assertEquals(List.of(later), exceptions, "an error after the handshake is not ours to rename");
+        assertEquals(1, told.size());
+    }
+
+    @Test
+    void closingBeforeTheConnectReleasesTheHeldWritesAndTeachesTheBackoffNothing() {
+        channel();
+        backoff.record(SERVER, TfoOutcome.SYN_RETRANSMITTED);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(2)); // the backoff expired: the next connection probes
+        ByteBuf data = ascii(GET);
+        ChannelFuture write = ch.write(data);
+        ch.connect(SERVER); // the probe
+        ch.close();
+        assertEquals(0, data.refCnt());
+        assertInstanceOf(ClosedChannelException.class, write.cause());
+        assertInstanceOf(ClosedChannelException.class, gate.result().cause());
+        assertNotNull(backoff.skipReason(SERVER), "the probe is still out: the cancelled one taught nothing");
+    }
+
+    @Test
+    void aRemoteFailureEndsTheProbe() {
+        channel();
+        backoff.record(SERVER, TfoOutcome.SYN_RETRANSMITTED);
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = FakeSocketOps.closed();
+        kernel.socketError = "Connection reset by peer";
+        advanceMillis(1);
+        assertFalse(ch.isOpen());
+        assertNull(backoff.skipReason(SERVER), "the probe ended: the next connection probes again");
+    }
+
+    @Test
+    void whenTheKernelRefusesTheOptionTheConnectIsPlainAndSaysWhy() {
+        kernel.optionRefusal = "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: 0)";
+        kernel.tcpInfo = FakeSocketOps.established(0, 0); // Netty completes a plain connect at the handshake's end
+        channel();
+        ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertEquals(List.of(GET), sent(), "the held write goes out at once");
+        assertTrue(kernel.synsSent.isEmpty());
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertEquals(kernel.optionRefusal, r.reason());
+    }
+
+    @Test
+    void aBackedOffDestinationGetsAPlainConnect() {
+        backoff.record(SERVER, TfoOutcome.SYN_RETRANSMITTED);
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        channel();
+        ch.connect(SERVER);
+        assertEquals(0, kernel.optionCalls, "TCP_FASTOPEN_CONNECT is not even set");
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertTrue(r.reason().startsWith("TFO to 198.18.0.1 backing off for"), r.reason());
+    }
+
+    @Test
+    void withoutACookieTheKernelAsksForOneAndTheWritesFollowTheHandshake() {
+        kernel.tcpInfo = FakeSocketOps.established(0, 1);
+        channel();
+        ch.write(ascii(GET));
+        ch.connect(SERVER);
+        assertTrue(sent().isEmpty(), "written but never flushed: still not sent");
+        ch.flush();
+        assertEquals(List.of(GET), sent());
+        assertEquals(TfoOutcome.COOKIE_REQUESTED, result().outcome());
+    }
+
+    @Test
+    void aKernelThatRefusesTheSynFailsTheConnectionAndReleasesTheWrites() {
+        kernel.sendFailure = new IOException("sendToAddress(..) failed: Operation not supported");
+        channel();
+        ch.connect(SERVER);
+        ByteBuf data = ascii(GET);
+        ChannelFuture write = ch.writeAndFlush(data);
+        assertEquals(0, data.refCnt());
+        assertFalse(write.isSuccess());
+        assertEquals("connection to /198.18.0.1:443: the kernel refused to send the SYN (sendToAddress(..) failed: "
+                + "Operation not supported)", gate.result().cause().getMessage());
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void aListenerThatThrowsDoesNotChangeTheResult() {
+        ch = new EmbeddedChannel();
+        ch.freezeTime();
+        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).resultListener((c, r) -> {
+            throw new IllegalStateException("listener bug");
+        }).build(), kernel);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+    }
+
+    @Test
+    void removingTheHandlerMidwayReleasesWhatItHeld() {
+        channel();
+        ByteBuf data = ascii(GET);
+        ChannelFuture write = ch.write(data);
+        ch.pipeline().remove(SynGate.NAME);
+        assertEquals(0, data.refCnt());
+        assertFalse(write.isSuccess());
+        assertInstanceOf(IllegalStateException.class, gate.result().cause());
+    }
+}
