@@ -6,6 +6,7 @@ import dev.tfo.TfoKeyFile;
 import dev.tfo.TfoKeyRing;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -15,11 +16,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -53,10 +49,9 @@ public final class ServerAgent {
     private static void run(String[] args) throws Exception {
         Map<String, String> a = Agents.args(args);
         int port = Integer.parseInt(a.getOrDefault("port", "7000"));
-        boolean uring = "io_uring".equals(a.get("transport"));
+        TestTransport transport = TestTransport.of(a.getOrDefault("transport", "epoll"));
         boolean quiet = Boolean.parseBoolean(a.getOrDefault("quiet", "false"));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-                uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+        EventLoopGroup group = transport.newGroup(2);
         TfoKeyRing ring = null;
         TfoKeyFile keyFile = null;
         if (a.containsKey("keyfile")) {
@@ -74,7 +69,7 @@ public final class ServerAgent {
             options.keys(ring);
         }
         ServerBootstrap sb = new ServerBootstrap().group(group)
-                .channel(uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, Integer.parseInt(a.getOrDefault("backlog", "4096")))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
