@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TFO client for scenario tests, run in a lab host. Arguments {@code key=value}: {@code host}, {@code port},
- * {@code transport} (epoll|io_uring), {@code backoff} ({@code off} or {@code initialMs:maxMs:threshold}),
+ * {@code transport} (epoll|io_uring, a {@code TestTransport} name; a test asking for io_uring calls
+ * {@code TestTransport.IO_URING.assumePresent()} first: Netty 4.1 has none), {@code backoff} ({@code off} or {@code initialMs:maxMs:threshold}),
  * {@code nocookie}, {@code timeoutMs} (CONNECT_TIMEOUT_MILLIS), {@code quiet}; {@code transport} may also be
  * {@code nio}. {@code RUN n concurrency size HOST} connects to HOST instead of {@code host}.
  *

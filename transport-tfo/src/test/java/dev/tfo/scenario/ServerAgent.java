@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TFO echo server for scenario tests, run in a lab host. Arguments {@code key=value}: {@code port},
- * {@code transport} (epoll|io_uring), {@code queue}, {@code backlog}, {@code key}, {@code backup},
+ * {@code transport} (epoll|io_uring|nio, a {@code TestTransport} name; a test asking for io_uring calls
+ * {@code TestTransport.IO_URING.assumePresent()} first: Netty 4.1 has none), {@code queue}, {@code backlog}, {@code key}, {@code backup},
  * {@code keyfile}, {@code nocookie}, {@code quiet}, {@code tfo} ({@code off}: a listener without TCP_FASTOPEN).
  * Echoes each connection's bytes, then closes once the
  * length announced by the payload header has been echoed (so the server, not the client, holds TIME_WAIT).
