@@ -1,6 +1,7 @@
 package dev.tfo.example.echo;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
 import io.netty.bootstrap.Bootstrap;
@@ -9,6 +10,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
@@ -44,10 +46,30 @@ public final class EchoClient {
      * @param timeout   for the connect, and again for the whole echo
      */
     public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout) {
+        this(group, transport, server, timeout, TfoClientOptions.defaults());
+    }
+
+    /**
+     * @param group     the event loops (of {@code transport})
+     * @param transport the transport, whose socket channel is used
+     * @param server    the echo server
+     * @param timeout   for the connect, and again for the whole echo
+     * @param options   the TFO options of every connection (e.g. a {@link dev.tfo.micrometer.TfoMetrics}'s
+     *                  {@code clientOptions()}, which counts each connection's result)
+     */
+    public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout,
+                      TfoClientOptions options) {
         this.bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                // Replaced per connection (clone().handler(check)); the TFO options stay with every clone.
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                    }
+                });
+        TfoBootstraps.client(bootstrap, options);
         this.server = server;
         this.timeout = timeout;
     }
