@@ -402,7 +402,9 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
                 String[] m = METERS[i];
                 if (now.asMap().containsKey(m[1])) {
                     int index = i;
-                    FunctionCounter.builder(m[0], this, k -> k.value(index))
+                    // Micrometer holds the object weakly; the function holds it strongly, so that the meters
+                    // live as long as the registry keeps them, whether or not the binder is kept.
+                    FunctionCounter.builder(m[0], this, ignored -> value(index))
                             .description(m[2])
                             .baseUnit(m[3])
                             .register(registry);

@@ -253,6 +253,23 @@ class TfoMetricsTest {
         }
     }
 
+    /**
+     * {@code new TfoMetrics().bindTo(registry)} with the binder dropped, as binders are used: the registry keeps
+     * the kernel meters and the gauge alive (Micrometer holds their object weakly).
+     */
+    @Test
+    void metersOutliveTheDroppedBinder() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new TfoMetrics(TfoBackoff.builder().build(), () -> netstat(100), System::nanoTime).bindTo(registry);
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        for (int i = 0; i < KERNEL_METERS.length; i++) {
+            assertEquals(100 + i, registry.get(KERNEL_METERS[i]).functionCounter().count(), KERNEL_METERS[i]);
+        }
+        assertEquals(0.0, registry.get("tfo.backoff.destinations").gauge().value());
+    }
+
     /** A scrape reads each meter once: one read of /proc/net/netstat for the 8. */
     @Test
     void oneReadServesAWholeScrape() {
