@@ -93,9 +93,9 @@ import static java.util.Objects.requireNonNull;
  * the binder is bound (not Linux, no {@code /proc}) these meters are not registered at all, and a kernel
  * that lacks one of the counters gets no meter for it; should a later read fail, they read {@code NaN}.
  *
- * <p>Immutable and thread-safe. Bind one binder per registry (binding it twice to the same registry changes
- * nothing); several binders bound to one registry add up into the same connection counters, but the gauge
- * follows the backoff of the first.
+ * <p>Its configuration (the backoff, the options it hands out) is immutable; it is thread-safe. Bind one
+ * binder per registry (binding it twice to the same registry changes nothing); several binders bound to one
+ * registry add up into the same connection counters, but the gauge follows the backoff of the first.
  */
 public final class TfoMetrics implements MeterBinder, TfoResultListener {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoMetrics.class);
