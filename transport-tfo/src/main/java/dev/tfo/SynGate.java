@@ -100,7 +100,11 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     /** A gate that only watches a channel nobody set up for TFO ({@code reason}: why, if known). */
     static SynGate observer(Channel channel, String reason) {
-        return new SynGate(channel, null, SocketOps.NATIVE, reason);
+        return observer(channel, reason, SocketOps.NATIVE);
+    }
+
+    static SynGate observer(Channel channel, String reason, SocketOps ops) {
+        return new SynGate(channel, null, ops, reason);
     }
 
     /** The gate of a channel, or {@code null}. */
@@ -233,7 +237,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (options != null && state != State.DONE) {
+        if (state != State.DONE) {
             // Closed by the application (or a cancelled connect): nothing learned about the path.
             fail(new ClosedChannelException(), false, false, false);
         }
