@@ -105,6 +105,7 @@ class GrpcTfoTest {
                             what + ": the client's SETTINGS in the SYN too\n" + call.trace.render());
                     Witness.assertDataInSyn(what, call.syn, call.probe.firstFlight(), call.client, null, call.delta);
                 }
+                assertTrue(call.trace.hasPreface(), what + ": the client's stream opens with the HTTP/2 preface");
                 Packet serverSettings = call.trace.first(false, Http2Trace.SETTINGS).packet();
                 Packet request = call.trace.first(true, Http2Trace.HEADERS).packet();
                 assertTrue(request.timestamp().isAfter(serverSettings.timestamp()),

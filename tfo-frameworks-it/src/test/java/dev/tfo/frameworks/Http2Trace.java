@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -52,8 +53,7 @@ final class Http2Trace {
         List<Packet> fromServer = packets.stream().filter(p -> p.dstPort() == clientPort).toList();
         Stream client = new Stream(fromClient);
         Stream server = new Stream(fromServer);
-        this.preface = client.bytes.length >= PREFACE.length
-                && java.util.Arrays.equals(java.util.Arrays.copyOf(client.bytes, PREFACE.length), PREFACE);
+        this.preface = startsWithPreface(client.bytes);
         parse(client, true, preface ? PREFACE.length : 0);
         parse(server, false, 0);
         frames.sort((a, b) -> Integer.compare(packets.indexOf(a.packet), packets.indexOf(b.packet)));
@@ -85,9 +85,6 @@ final class Http2Trace {
             List<Frame> in = frames.stream().filter(f -> f.packet == p).toList();
             if (!in.isEmpty()) {
                 s.append("  ").append(in);
-            } else if (p.payloadLength() > 0 && p == packets.stream().filter(q -> q.payloadLength() > 0)
-                    .findFirst().orElse(null) && preface) {
-                s.append("  [preface]");
             }
             s.append('\n');
         }
@@ -119,31 +116,34 @@ final class Http2Trace {
             }
         }
         byte[] b = out.toByteArray();
-        int i = outbound && b.length >= PREFACE.length
-                && java.util.Arrays.equals(java.util.Arrays.copyOf(b, PREFACE.length), PREFACE) ? PREFACE.length : 0;
+        int i = outbound && startsWithPreface(b) ? PREFACE.length : 0;
         List<Seen> seen = new ArrayList<>();
-        while (i + 9 <= b.length) {
-            int length = ((b[i] & 0xff) << 16) | ((b[i + 1] & 0xff) << 8) | (b[i + 2] & 0xff);
-            int streamId = ((b[i + 5] & 0x7f) << 24) | ((b[i + 6] & 0xff) << 16) | ((b[i + 7] & 0xff) << 8)
-                    | (b[i + 8] & 0xff);
-            seen.add(new Seen(b[i + 3] & 0xff, b[i + 4] & 0xff, streamId, when.get(i)));
-            i += 9 + length;
+        for (; i + 9 <= b.length; i += 9 + length(b, i)) {
+            seen.add(new Seen(b[i + 3] & 0xff, b[i + 4] & 0xff, streamId(b, i), when.get(i)));
         }
         return seen;
     }
 
     private void parse(Stream stream, boolean fromClient, int start) {
-        int i = start;
-        while (i + 9 <= stream.bytes.length) {
-            byte[] b = stream.bytes;
-            int length = ((b[i] & 0xff) << 16) | ((b[i + 1] & 0xff) << 8) | (b[i + 2] & 0xff);
-            int type = b[i + 3] & 0xff;
-            int flags = b[i + 4] & 0xff;
-            int streamId = ((b[i + 5] & 0x7f) << 24) | ((b[i + 6] & 0xff) << 16) | ((b[i + 7] & 0xff) << 8)
-                    | (b[i + 8] & 0xff);
-            frames.add(new Frame(fromClient, type, flags, streamId, length, stream.origin.get(i)));
-            i += 9 + length;
+        byte[] b = stream.bytes;
+        for (int i = start; i + 9 <= b.length; i += 9 + length(b, i)) {
+            frames.add(new Frame(fromClient, b[i + 3] & 0xff, b[i + 4] & 0xff, streamId(b, i), length(b, i),
+                    stream.origin.get(i)));
         }
+    }
+
+    /** The payload length in the 9-byte frame header at {@code i}. */
+    private static int length(byte[] b, int i) {
+        return ((b[i] & 0xff) << 16) | ((b[i + 1] & 0xff) << 8) | (b[i + 2] & 0xff);
+    }
+
+    /** The stream identifier in the 9-byte frame header at {@code i}. */
+    private static int streamId(byte[] b, int i) {
+        return ((b[i + 5] & 0x7f) << 24) | ((b[i + 6] & 0xff) << 16) | ((b[i + 7] & 0xff) << 8) | (b[i + 8] & 0xff);
+    }
+
+    private static boolean startsWithPreface(byte[] b) {
+        return b.length >= PREFACE.length && Arrays.equals(Arrays.copyOf(b, PREFACE.length), PREFACE);
     }
 
     /** One direction's bytes, with the packet each byte came in. */
