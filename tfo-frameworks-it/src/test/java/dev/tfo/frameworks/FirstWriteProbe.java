@@ -40,7 +40,8 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
      *
      * @param inConnectCompletion inside the event-loop call that completed the connect (its stack holds
      *                            {@code fulfillConnectPromise}): the same task
-     * @param beforeMarker        before a task queued when the connect completed had run
+     * @param beforeMarker        before a task queued by the probe's connect listener had run (a task queued
+     *                            earlier, e.g. by a thread woken by the connect future, runs before it)
      * @param caller              the first stack frame outside Netty's pipeline, executors and the JDK
      */
     record Moment(long nanos, String thread, boolean inConnectCompletion, boolean beforeMarker, String caller) {
@@ -48,8 +49,8 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
             if (inConnectCompletion) {
                 return "same task as the connect completion";
             }
-            return beforeMarker ? "a later task queued before the connect completed"
-                    : "a later task queued after the connect completed";
+            return beforeMarker ? "a later task, run before one queued by the connect's listener"
+                    : "a later task, run after one queued by the connect's listener";
         }
     }
 
@@ -70,6 +71,8 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
     /** The first flush after a write, or {@code null}: with a cached cookie the SYN leaves here. */
     volatile Moment firstFlush;
     volatile long firstReadNanos;
+    /** Time spent in this probe's bookkeeping between the connect and the first flush (stack walks, copies). */
+    volatile long overheadBeforeFlushNanos;
     volatile long releasedNanos;
 
     FirstWriteProbe() {
@@ -114,6 +117,9 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
             firstFlight.writeBytes(bytes);
         }
         log(new Event(now, true, bytes));
+        if (firstFlush == null) {
+            overheadBeforeFlushNanos += System.nanoTime() - now; // the probe's own time, not the framework's
+        }
         ctx.write(msg, promise);
     }
 
@@ -195,11 +201,13 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
     }
 
     private Moment moment(long now) {
-        StackWalker walker = StackWalker.getInstance();
-        boolean inConnect = walker.walk(s -> s.anyMatch(f -> f.getMethodName().equals("fulfillConnectPromise")));
-        String caller = walker.walk(s -> s.filter(FirstWriteProbe::isWriter).findFirst()
-                .map(f -> f.getClassName() + "." + f.getMethodName()).orElse("(unknown)"));
-        return new Moment(now, Thread.currentThread().getName(), inConnect, markerNanos == 0, caller);
+        boolean beforeMarker = markerNanos == 0;
+        List<StackWalker.StackFrame> stack = StackWalker.getInstance().walk(s -> s.toList());
+        boolean inConnect = stack.stream().anyMatch(f -> f.getMethodName().equals("fulfillConnectPromise"));
+        String caller = stack.stream().filter(FirstWriteProbe::isWriter).findFirst()
+                .map(f -> f.getClassName() + "." + f.getMethodName())
+                .orElse("a Netty task (submitted from outside the event loop)");
+        return new Moment(now, Thread.currentThread().getName(), inConnect, beforeMarker, caller);
     }
 
     /** A stack frame of the code that wrote: neither Netty's pipeline and executors, nor the JDK, nor this probe. */
@@ -239,18 +247,20 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
         return (firstWrite.nanos() - connectDoneNanos) / 1000.0;
     }
 
-    /** Microseconds from the connect promise's success to the first flush. */
+    /** Microseconds from the connect promise's success to the first flush, less this probe's own overhead. */
     double connectToFirstFlushMicros() {
-        return (firstFlush.nanos() - connectDoneNanos) / 1000.0;
+        return (firstFlush.nanos() - connectDoneNanos - overheadBeforeFlushNanos) / 1000.0;
     }
 
     /** One line for the report. */
     String summary() {
         Moment w = firstWrite;
         Moment f = firstFlush;
-        return String.format("connect->first write %.1f us (%s, by %s), connect->first flush %.1f us (%s, by %s);"
-                        + " threads: connect %s, write %s, flush %s; first flight %d bytes: %s",
+        return String.format("connect->first write %.1f us (%s, by %s), connect->first flush %.1f us (%s, by %s;"
+                        + " probe overhead %.1f us excluded); threads: connect %s, write %s, flush %s;"
+                        + " first flight %d bytes: %s",
                 connectToFirstWriteMicros(), w.task(), w.caller(), connectToFirstFlushMicros(), f.task(), f.caller(),
+                overheadBeforeFlushNanos / 1000.0,
                 connectThread, w.thread(), f.thread(), firstFlight().length, printable(firstFlight(), 48));
     }
 

@@ -49,7 +49,7 @@ final class FrameworkTfo {
         return tfo;
     }
 
-    /** README "Plain Netty, a client that reads first": a {@code Bootstrap} for an epoll channel. */
+    /** README "Plain Netty": a {@code Bootstrap} for an epoll (or io_uring) channel. */
     static Bootstrap plainNetty(Bootstrap bootstrap) {
         ChannelOption<Integer> tcpFastopenConnect = new IntegerUnixChannelOption("TCP_FASTOPEN_CONNECT", 6, 30);
         bootstrap.option(tcpFastopenConnect, 1);
