@@ -52,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * watch its handshake without polling while the channel is idle.
  */
 final class SynGate extends ChannelDuplexHandler implements Runnable {
-    static final String NAME = "tfo";
+    static final String NAME = TfoChannels.HANDLER_NAME;
     /** On a channel: its gate; on a bootstrap (copied to its channels): the options of {@link TfoBootstraps#client}. */
     static final AttributeKey<Object> KEY = AttributeKey.valueOf("dev.tfo.client");
 
