@@ -54,6 +54,18 @@ final class FirstWriteProbe extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Puts the probe right after the TFO handler (so it sees what the framework wrote, before the TFO handler
+     * holds it back and sends part of it in the SYN), or first when there is none.
+     */
+    static void install(io.netty.channel.ChannelPipeline pipeline, FirstWriteProbe probe) {
+        if (pipeline.get(dev.tfo.TfoChannels.HANDLER_NAME) != null) {
+            pipeline.addAfter(dev.tfo.TfoChannels.HANDLER_NAME, NAME, probe);
+        } else {
+            pipeline.addFirst(NAME, probe);
+        }
+    }
+
     private final long holdFirstReadNanos;
     private final List<Event> events = new ArrayList<>();
     private final ByteArrayOutputStream firstFlight = new ByteArrayOutputStream();

@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * gRPC-java 1.85 ({@code grpc-netty}, not shaded): a unary call on a NEW channel each time, plaintext, against a
  * {@code NettyServerBuilder} server on epoll with {@code TCP_FASTOPEN} on its listener. The client is configured
- * by the README recipe "gRPC-java (grpc-netty)" ({@link FrameworkTfo#grpc}); a {@code channelFactory} adds only
+ * by the README recipe "gRPC-java (grpc-netty)" ({@link FrameworkTfo#grpc}); the channels it wraps add only
  * the probe. No protobuf: a hand-written {@link MethodDescriptor} with a byte-array marshaller.
  *
  * <p>Witnesses: the client's {@code TfoResult} (the channel comes from our {@code channelFactory}), counters, the
@@ -169,15 +169,14 @@ class GrpcTfoTest {
         TfoCounters before = TfoCounters.snapshot();
         FirstWriteProbe probe = new FirstWriteProbe(holdMillis);
         AtomicReference<Channel> channel = new AtomicReference<>();
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext()
-                .eventLoopGroup(group)
-                .channelFactory(() -> {
-                    EpollSocketChannel ch = new EpollSocketChannel();
-                    ch.pipeline().addFirst(FirstWriteProbe.NAME, probe);
-                    channel.set(ch);
-                    return ch;
-                });
-        ManagedChannel managed = FrameworkTfo.grpc(builder).build();
+        io.netty.channel.ChannelFactory<EpollSocketChannel> channels = () -> {
+            EpollSocketChannel ch = new EpollSocketChannel();
+            ch.pipeline().addFirst(FirstWriteProbe.NAME, probe); // the TFO handler goes before it
+            channel.set(ch);
+            return ch;
+        };
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext().eventLoopGroup(group);
+        ManagedChannel managed = FrameworkTfo.grpc(builder, channels).build();
         TfoResult result;
         TfoCounters delta;
         try {

@@ -88,7 +88,7 @@ class LettuceTfoTest {
             public void afterChannelInitialized(Channel channel) {
                 tfo.afterChannelInitialized(channel);
                 FirstWriteProbe probe = new FirstWriteProbe();
-                channel.pipeline().addFirst(FirstWriteProbe.NAME, probe);
+                FirstWriteProbe.install(channel.pipeline(), probe);
                 channels.add(new Probed(channel, probe));
             }
         };

@@ -148,12 +148,12 @@ class ReactorNettyTfoTest {
     }
 
     /**
-     * What the raw kernel option does to a non-idempotent request on a new connection: the POST rides in the
-     * SYN (a duplicated SYN could deliver it twice, RFC 7413 section 6). That is the behaviour the library's
-     * default must prevent.
+     * A non-idempotent request on a new connection travels after the handshake: the library's default
+     * {@code TfoSynDataPolicy.replaySafe()} keeps it out of the SYN (a duplicated SYN could deliver it twice,
+     * RFC 7413 section 6), while the SYN still carries the cookie, so the server accepts at once.
      */
     @Test
-    void postOnANewConnectionRidesInTheSynWithTheRawOption() throws Exception {
+    void postOnANewConnectionTravelsAfterTheHandshake() throws Exception {
         String order = "{\"order\":42,\"amount\":\"100.00\"}";
         try (Scene scene = new Scene("127.0.0.13", null);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
@@ -169,13 +169,7 @@ class ReactorNettyTfoTest {
             assertTrue(Witness.startsWith(post.probe.firstFlight(), "POST /orders HTTP/1.1\r\n"),
                     "first flight " + FirstWriteProbe.printable(post.probe.firstFlight(), 80));
             report("reactor-netty POST", 1, post);
-
-            // TODO(replay-policy): the raw option puts the POST in the SYN, asserted below. Once the library's
-            // connect-then-write handler replaces FrameworkTfo.reactorNettyClient(), its default must keep a
-            // non-idempotent first write out of the SYN: flip this to
-            //     assertEquals(0, post.syn.payloadLength(), "the POST travels after the handshake: " + post.syn);
-            // plus the library's outcome for "held back by the replay policy" and counters Active 0, Passive 0.
-            Witness.assertDataInSyn("POST on a new connection (raw option)", post.syn, post.probe.firstFlight(),
+            Witness.assertSynWithoutData("POST on a new connection", post.syn, "the first write (",
                     post.client, post.server, post.delta);
         }
     }
@@ -239,7 +233,7 @@ class ReactorNettyTfoTest {
             CompletableFuture<TfoResult> verdict = new CompletableFuture<>();
             clientVerdict.set(verdict);
             HttpClient client = configured
-                    .doOnChannelInit((observer, ch, remote) -> ch.pipeline().addFirst(FirstWriteProbe.NAME, probe))
+                    .doOnChannelInit((observer, ch, remote) -> FirstWriteProbe.install(ch.pipeline(), probe))
                     .doOnConnected(c -> {
                         channel.set(c.channel());
                         Witness.stage(TfoResult.of(c.channel())).whenComplete((r, e) -> {

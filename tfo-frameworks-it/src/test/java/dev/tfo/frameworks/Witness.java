@@ -87,6 +87,25 @@ final class Witness {
         assertCounters(what, delta, 1, 1, 0);
     }
 
+    /**
+     * A connection with a cached cookie whose SYN left WITHOUT data, by the library's choice: the client says
+     * why ({@code reasonPrefix}), the SYN carries the cookie and no byte, the server accepted a TFO child at
+     * the SYN (Passive +1) with no data, and no data was acked (Active 0).
+     */
+    static void assertSynWithoutData(String what, Packet syn, String reasonPrefix, TfoResult client,
+            TfoResult server, TfoCounters delta) {
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, client.outcome(), what + ": client outcome " + client);
+        assertTrue(client.reason().startsWith(reasonPrefix), what + ": client reason " + client.reason());
+        assertEquals(0, client.synDataBytes(), what + ": " + client);
+        if (server != null) {
+            assertEquals("TFO child without data in the SYN", server.reason(), what + ": server " + server);
+        }
+        assertTrue(syn.fastOpenCookie().isPresent() && syn.fastOpenCookie().get().length > 0,
+                what + ": the SYN carries a cookie: " + syn);
+        assertEquals(0, syn.payloadLength(), what + ": the SYN carries no data: " + syn);
+        assertCounters(what, delta, 0, 1, 0);
+    }
+
     /** Counter deltas of one connection (client and server share the namespace, so both sides count). */
     static void assertCounters(String what, TfoCounters delta, long active, long passive, long cookieReqd) {
         String d = what + ": counter deltas " + delta;
