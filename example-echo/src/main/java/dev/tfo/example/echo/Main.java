@@ -1,6 +1,5 @@
 package dev.tfo.example.echo;
 
-import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSupport;
 import io.netty.channel.EventLoopGroup;
 import picocli.CommandLine;
@@ -80,6 +79,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--transport", paramLabel = "epoll|io_uring|nio",
             description = "Netty transport (default: epoll, else io_uring, else nio). Only epoll and io_uring do TFO.")
     NettyTransport transport;
+
+    @Option(names = "--connect-then-write",
+            description = "Connect, then write the message once the channel is active (the usual Netty pattern; "
+                    + "the library's handler is put on each channel at its init) instead of handing it to "
+                    + "TfoBootstraps.connect as the first flight.")
+    boolean connectThenWrite;
 
     @Option(names = "--json", description = "JSON Lines on stdout: one object per connection, then a summary.")
     boolean json;
@@ -270,11 +275,13 @@ public final class Main implements Callable<Integer> {
             }
             if (!json) {
                 out.println("client: " + count + (count == 1 ? " connection" : " connections") + " to "
-                        + hostPort(target) + " over " + chosen + ", " + payload.length + "-byte payload");
+                        + hostPort(target) + " over " + chosen + ", " + payload.length + "-byte payload"
+                        + (connectThenWrite ? ", connect then write" : ", first flight"));
             }
             Report report = json ? Report.jsonLines(out) : Report.human(out);
             EchoClient client = new EchoClient(group, chosen, target, Duration.ofSeconds(timeoutSeconds),
-                    meters == null ? TfoClientOptions.defaults() : meters.tfo().clientOptions());
+                    connectThenWrite ? EchoClient.Mode.CONNECT_THEN_WRITE : EchoClient.Mode.FIRST_FLIGHT,
+                    meters == null ? null : meters.tfo());
             List<ConnectionResult> results = new ArrayList<>(count);
             for (int i = 1; i <= count; i++) {
                 ConnectionResult result = client.echo(i, payload);

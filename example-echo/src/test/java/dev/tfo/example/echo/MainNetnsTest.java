@@ -66,8 +66,20 @@ class MainNetnsTest {
     @ParameterizedTest
     @ValueSource(strings = {"epoll", "io_uring"})
     void selfConnectCarriesDataInTheSynFromTheSecondConnection(String transport) {
+        assertDataInSynFromTheSecondConnection(Cli.run("-l", "-p", "0", "--count", "3", "--json",
+                "--transport", transport));
+    }
+
+    /** The same, the way every Netty user writes a client: connect, then write once active. */
+    @ParameterizedTest
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void connectThenWriteCarriesDataInTheSynFromTheSecondConnection(String transport) {
+        assertDataInSynFromTheSecondConnection(Cli.run("-l", "-p", "0", "--count", "3", "--json",
+                "--transport", transport, "--connect-then-write"));
+    }
+
+    private static void assertDataInSynFromTheSecondConnection(Cli cli) {
         assertTrue(TfoSupport.current().isFullyAvailable(), TfoSupport.current()::describe);
-        Cli cli = Cli.run("-l", "-p", "0", "--count", "3", "--json", "--transport", transport);
         assertEquals(0, cli.exitCode(), cli::toString);
         List<String> lines = cli.outLines();
         assertEquals(4, lines.size(), cli::toString);
