@@ -8,6 +8,7 @@ import dev.tfo.testkit.Host;
 import dev.tfo.testkit.HostProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.NetworkInterface;
@@ -16,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -129,9 +131,15 @@ class MainNetnsTest {
      * the kernel meters are the namespace's counters; the client's hit rate is 2/3.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "io_uring"})
-    void selfConnectMetricsCountTheOutcomesAndTheKernelCounters(String transport) {
-        Cli cli = Cli.run("-s", freshIp(), "-l", "-p", "0", "--count", "3", "--json", "--metrics", "--transport", transport);
+    @CsvSource({"epoll,first flight", "io_uring,first flight", "epoll,connect then write",
+        "io_uring,connect then write"})
+    void selfConnectMetricsCountTheOutcomesAndTheKernelCounters(String transport, String mode) {
+        List<String> args = new ArrayList<>(List.of("-s", freshIp(), "-l", "-p", "0", "--count", "3", "--json",
+                "--metrics", "--transport", transport));
+        if (mode.equals("connect then write")) {
+            args.add("--connect-then-write");
+        }
+        Cli cli = Cli.run(args.toArray(String[]::new));
         TfoCounters kernel = TfoCounters.snapshot();
         assertEquals(0, cli.exitCode(), cli::toString);
         List<String> outcomes = cli.outLines().subList(0, 3).stream().map(l -> Json.fields(l).get("outcome")).toList();
