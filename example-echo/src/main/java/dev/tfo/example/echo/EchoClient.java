@@ -5,6 +5,7 @@ import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoResultListener;
 import dev.tfo.TfoSynDataPolicy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -50,17 +51,12 @@ public final class EchoClient {
         CONNECT_THEN_WRITE
     }
 
-    /**
-     * The echo payload is safe to replay (an echo), which the example vouches for: any first write may ride
-     * in the SYN. A client of a real protocol keeps the default {@code TfoSynDataPolicy.replaySafe()}.
-     */
-    private static final TfoClientOptions CONNECT_THEN_WRITE = TfoClientOptions.builder()
-            .synDataPolicy(TfoSynDataPolicy.any()).build();
-
     private final Bootstrap bootstrap;
     private final InetSocketAddress server;
     private final Duration timeout;
     private final Mode mode;
+    /** The options of {@link Mode#CONNECT_THEN_WRITE}: one object for all connections (its cookie memory). */
+    private final TfoClientOptions connectThenWriteOptions;
 
     /**
      * A client that sends each payload as a first flight ({@link Mode#FIRST_FLIGHT}).
@@ -85,13 +81,45 @@ public final class EchoClient {
      */
     public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout,
                       Mode mode) {
+        this(group, transport, server, timeout, mode, null);
+    }
+
+    /**
+     * A client that sends each payload the given way and tells each connection's result to {@code results}.
+     *
+     * @param group     the event loops (of {@code transport})
+     * @param transport the transport, whose socket channel is used
+     * @param server    the echo server
+     * @param timeout   for the connect, and again for the whole echo
+     * @param mode      how each connection sends its payload
+     * @param results   told the result of every connection (e.g. a {@link dev.tfo.micrometer.TfoMetrics}), or
+     *                  {@code null}
+     */
+    public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout,
+                      Mode mode, TfoResultListener results) {
+        TfoClientOptions.Builder firstFlight = TfoClientOptions.builder();
+        // The echo payload is safe to replay (an echo), which the example vouches for: any first write may ride
+        // in the SYN. A client of a real protocol keeps the default TfoSynDataPolicy.replaySafe().
+        TfoClientOptions.Builder laterWrite = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any());
+        if (results != null) {
+            firstFlight.resultListener(results);
+            laterWrite.resultListener(results);
+        }
         this.bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                // Replaced per connection (clone().handler(...)); TfoBootstraps.connect still finds the options.
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                    }
+                });
+        TfoBootstraps.client(bootstrap, firstFlight.build());
         this.server = server;
         this.timeout = timeout;
         this.mode = mode;
+        this.connectThenWriteOptions = laterWrite.build();
     }
 
     /**
@@ -147,7 +175,7 @@ public final class EchoClient {
         ChannelFuture connect = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                TfoChannels.client(ch, CONNECT_THEN_WRITE);
+                TfoChannels.client(ch, connectThenWriteOptions);
                 ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
