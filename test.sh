@@ -29,6 +29,7 @@ PACKAGES=(
   "gcc gcc"
   "ps procps"
   "curl curl"
+  "redis-server redis-server"
 )
 
 # The Maven runs, one per line: "BUILD_DIR ARGS...". Each builds into its own folder (-Dtfo.buildDir), so the

@@ -52,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * watch its handshake without polling while the channel is idle.
  */
 final class SynGate extends ChannelDuplexHandler implements Runnable {
-    static final String NAME = "tfo";
+    static final String NAME = TfoChannels.HANDLER_NAME;
     /** On a channel: its gate; on a bootstrap (copied to its channels): the options of {@link TfoBootstraps#client}. */
     static final AttributeKey<Object> KEY = AttributeKey.valueOf("dev.tfo.client");
 
@@ -100,7 +100,11 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     /** A gate that only watches a channel nobody set up for TFO ({@code reason}: why, if known). */
     static SynGate observer(Channel channel, String reason) {
-        return new SynGate(channel, null, SocketOps.NATIVE, reason);
+        return observer(channel, reason, SocketOps.NATIVE);
+    }
+
+    static SynGate observer(Channel channel, String reason, SocketOps ops) {
+        return new SynGate(channel, null, ops, reason);
     }
 
     /** The gate of a channel, or {@code null}. */
@@ -233,7 +237,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (options != null && state != State.DONE) {
+        if (state != State.DONE) {
             // Closed by the application (or a cancelled connect): nothing learned about the path.
             fail(new ClosedChannelException(), false, false, false);
         }

@@ -114,7 +114,7 @@ public final class TfoBootstraps {
      * mode, and a {@link TfoResultListener} told the result of every accepted connection. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
      * If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
      * (never the key). On a transport without TFO (NIO) logs a warning and leaves keys and cookie-less mode
-     * unset.
+     * unset; the result listener is still told every accepted connection ({@link TfoOutcome#NO_SYN_DATA}).
      *
      * <pre>{@code
      * TfoKeyRing keys = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key")).ring();
@@ -133,14 +133,15 @@ public final class TfoBootstraps {
         NettyVersion.requireSupported();
         Class<?> type = serverChannelClass(serverBootstrap);
         enableServer(serverBootstrap, options.queueLength(), type);
-        if (!Transport.ofClass(type).isNative()) {
-            return serverBootstrap;
+        boolean nativeTfo = Transport.ofClass(type).isNative();
+        if (nativeTfo) {
+            serverBootstrap.option(TcpOptions.NO_COOKIE, options.noCookie() ? 1 : null);
         }
-        serverBootstrap.option(TcpOptions.NO_COOKIE, options.noCookie() ? 1 : null);
         ChannelHandler current = serverBootstrap.config().handler();
         ChannelHandler user = current instanceof TfoServerInitializer
                 ? ((TfoServerInitializer) current).userHandler() : current;
-        TfoKeyRing keys = options.keys().orElse(null);
+        // Keys and cookie-less mode need a native listener; the result listener is told on every transport.
+        TfoKeyRing keys = nativeTfo ? options.keys().orElse(null) : null;
         TfoResultListener listener = options.resultListener().orElse(null);
         if (keys != null || listener != null) {
             serverBootstrap.handler(new TfoServerInitializer(user, keys, listener));

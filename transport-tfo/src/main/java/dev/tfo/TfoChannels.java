@@ -50,6 +50,17 @@ import static java.util.Objects.requireNonNull;
  * {@link IllegalStateException} naming the version found and the version needed.
  */
 public final class TfoChannels {
+    /**
+     * The name of the TFO handler in a client pipeline. It is first (nearest the transport) so that it sees
+     * the bytes exactly as they leave; a handler that must see what the application wrote before the TFO
+     * handler holds it goes after it.
+     *
+     * <pre>{@code
+     * channel.pipeline().addAfter(TfoChannels.HANDLER_NAME, "my-logger", new LoggingHandler());
+     * }</pre>
+     */
+    public static final String HANDLER_NAME = "tfo";
+
     private TfoChannels() {
     }
 

@@ -407,4 +407,97 @@ class SynGateTest {
         assertFalse(write.isSuccess());
         assertInstanceOf(IllegalStateException.class, gate.result().cause());
     }
+
+    // ---- observing a channel nobody set up (TfoResult.of) ----------------------------------------------------
+
+    /** An observer on a connected channel whose handshake is in flight polls until the verdict. */
+    @Test
+    void anObserverPollsAHandshakeInFlightUntilItsVerdict() {
+        ch = new EmbeddedChannel(); // active at once
+        ch.freezeTime();
+        kernel.tcpInfo = FakeSocketOps.synInFlight();
+        gate = SynGate.observer(ch, null, kernel);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        advanceMillis(5);
+        assertFalse(gate.result().isDone());
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(10);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+    }
+
+    /** A deferred connect that nobody writes to: the observer stops polling until a flush sends the SYN. */
+    @Test
+    void anObserverDoesNotPollAnIdleDeferredConnect() {
+        ch = new EmbeddedChannel();
+        ch.freezeTime();
+        CountingOps counting = new CountingOps(kernel);
+        kernel.tcpInfo = FakeSocketOps.deferred();
+        gate = SynGate.observer(ch, null, counting);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        int afterStart = counting.reads;
+        advanceMillis(60_000);
+        assertEquals(afterStart, counting.reads, "no tcp_info read while the channel is idle");
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        ch.writeAndFlush(ascii(GET));
+        sent();
+        advanceMillis(1);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+    }
+
+    /** A channel that never connects: the observer waits for channelActive, reading nothing meanwhile. */
+    @Test
+    void anObserverOfAChannelThatNeverConnectsDoesNotSpin() throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.nio.NioEventLoopGroup(1);
+        try {
+            io.netty.channel.Channel idle = new io.netty.channel.socket.nio.NioSocketChannel();
+            group.register(idle).sync();
+            CountingOps counting = new CountingOps(kernel);
+            SynGate observer = SynGate.observer(idle, null, counting);
+            idle.pipeline().addFirst(SynGate.NAME, observer);
+            idle.eventLoop().schedule(() -> { }, 200, TimeUnit.MILLISECONDS).sync();
+            assertEquals(0, counting.reads, "not one tcp_info read for a channel that is not connected");
+            assertFalse(observer.result().isDone());
+            idle.close().sync();
+            assertInstanceOf(ClosedChannelException.class, observer.result().cause());
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** Counts tcp_info reads. */
+    private static final class CountingOps implements dev.tfo.internal.SocketOps {
+        private final FakeSocketOps delegate;
+        volatile int reads;
+
+        CountingOps(FakeSocketOps delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String unsupportedReason(io.netty.channel.Channel channel) {
+            return null;
+        }
+
+        @Override
+        public String enableFastOpenConnect(io.netty.channel.Channel channel, boolean noCookie) {
+            return null;
+        }
+
+        @Override
+        public dev.tfo.internal.TcpInfo tcpInfo(io.netty.channel.Channel channel) {
+            reads++;
+            return delegate.tcpInfo(channel);
+        }
+
+        @Override
+        public String socketError(io.netty.channel.Channel channel) {
+            return null;
+        }
+
+        @Override
+        public int sendSyn(io.netty.channel.Channel channel, ByteBuf data, int index, int length,
+                           InetSocketAddress remote) {
+            throw new AssertionError("an observer never sends");
+        }
+    }
 }

@@ -243,6 +243,31 @@ class TfoBootstrapsTest {
     }
 
     @Test
+    void aNioServerStillTellsItsResultListenerEveryConnection() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+            java.util.List<TfoResult> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.NIO.serverChannel)
+                    .childHandler(NOOP);
+            TfoBootstraps.server(sb, TfoServerOptions.builder().resultListener((child, r) -> told.add(r)).build());
+            io.netty.channel.Channel listener = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    new Bootstrap().group(echo.group).channel(Kind.NIO.channel).handler(NOOP)
+                            .connect(listener.localAddress()).sync().channel().close().sync();
+                }
+                dev.tfo.testkit.Wait.until("two accepted results", java.time.Duration.ofSeconds(10),
+                        () -> told.size() == 2);
+                for (TfoResult r : told) {
+                    assertEquals(TfoOutcome.NO_SYN_DATA, r.outcome());
+                    assertTrue(r.reason().contains("cannot accept data in a SYN"), r.reason());
+                }
+            } finally {
+                listener.close().sync();
+            }
+        }
+    }
+
+    @Test
     void refusedWithoutTfoFailsTheFutureAndReleasesTheBuffer() throws Exception {
         try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
             SocketAddress server = echo.startServer("127.0.0.1", 0);

@@ -1,0 +1,268 @@
+package dev.tfo.frameworks;
+
+import dev.tfo.TfoCounters;
+import dev.tfo.TfoResult;
+import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.FreshNetns;
+import dev.tfo.testkit.Packet;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufMono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
+import reactor.netty.http.HttpResources;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+import static dev.tfo.frameworks.Witness.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Reactor Netty 1.3 {@code HttpClient} (a new connection per request) against a Reactor Netty {@code HttpServer}
+ * whose listener has {@code TCP_FASTOPEN}: the client is configured by the README recipe "Reactor Netty
+ * HttpClient" ({@link FrameworkTfo#reactorNettyClient()}); everything else here is probes and witnesses.
+ *
+ * <p>Outcome witness: {@code TfoResult.of(channel)} from {@code doOnConnected}. Reactor Netty closes a
+ * new-connection channel as soon as the response is read, which on loopback can beat the tcp_info poll; so the
+ * test server holds each response until the client's verdict is known (the SYN-ACK, not the application, ends
+ * the handshake, so this changes nothing on the wire before the response).
+ */
+@FreshNetns
+class ReactorNettyTfoTest {
+    private static final int CONNECTIONS = 3;
+
+    @AfterAll
+    static void disposeReactorResources() {
+        HttpResources.disposeLoopsAndConnectionsLater().block(WAIT);
+        if (epollGroup != null) {
+            epollGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** How the client picks its transport: Reactor Netty's own default, or an epoll group of ours. */
+    enum Transport {
+        /** Reactor Netty 1.3's default: io_uring when its native library is on the class path (as here). */
+        DEFAULT("127.0.0.11", IoUringSocketChannel.class),
+        /** {@code runOn} an epoll event loop group. */
+        EPOLL("127.0.0.21", EpollSocketChannel.class);
+
+        final String serverIp;
+        final Class<? extends Channel> channelType;
+
+        Transport(String serverIp, Class<? extends Channel> channelType) {
+            this.serverIp = serverIp;
+            this.channelType = channelType;
+        }
+
+        HttpClient apply(HttpClient client) {
+            return this == EPOLL ? client.runOn(epollGroup()) : client;
+        }
+    }
+
+    private static EventLoopGroup epollGroup;
+
+    private static synchronized EventLoopGroup epollGroup() {
+        if (epollGroup == null) {
+            epollGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        }
+        return epollGroup;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void getRidesInTheSynFromTheSecondConnectionOn(Transport transport) throws Exception {
+        try (Scene scene = new Scene(transport.serverIp, null);
+             Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
+            for (int i = 0; i < CONNECTIONS; i++) {
+                Exchange x = scene.exchange(transport.apply(FrameworkTfo.reactorNettyClient()), transport.channelType,
+                        c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
+                String what = "GET #" + (i + 1) + " (" + transport + ")";
+                assertEquals("hello", x.body, what);
+                if (i == 0) {
+                    Witness.assertCookieRequest(what, x.syn, x.client, x.server, x.delta);
+                } else {
+                    assertTrue(Witness.startsWith(x.probe.firstFlight(), "GET /hello HTTP/1.1\r\n"),
+                            what + ": first flight " + FirstWriteProbe.printable(x.probe.firstFlight(), 80));
+                    Witness.assertDataInSyn(what, x.syn, x.probe.firstFlight(), x.client, x.server, x.delta);
+                }
+                report("reactor-netty GET", i, x);
+            }
+        }
+    }
+
+    @Test
+    void httpsGetCarriesTheClientHelloInTheSyn() throws Exception {
+        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").addSanIpAddress("127.0.0.12")
+                .setIsCertificateAuthority(true).ecp256().buildSelfSigned();
+        Http11SslContextSpec serverTls = Http11SslContextSpec.forServer(cert.toKeyManagerFactory())
+                .configure(b -> b.sslProvider(SslProvider.JDK).protocols("TLSv1.3"));
+        Http11SslContextSpec clientTls = Http11SslContextSpec.forClient()
+                .configure(b -> b.sslProvider(SslProvider.JDK).protocols("TLSv1.3")
+                        .trustManager(cert.toTrustManagerFactory()));
+        try (Scene scene = new Scene("127.0.0.12", serverTls);
+             Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
+            for (int i = 0; i < CONNECTIONS; i++) {
+                Exchange x = scene.exchange(FrameworkTfo.reactorNettyClient().secure(s -> s.sslContext(clientTls)),
+                        Transport.DEFAULT.channelType,
+                        c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
+                String what = "HTTPS GET #" + (i + 1);
+                assertEquals("hello", x.body, what);
+                assertEquals("TLSv1.3", x.tlsProtocol, what + ": negotiated protocol");
+                if (i == 0) {
+                    Witness.assertCookieRequest(what, x.syn, x.client, x.server, x.delta);
+                } else {
+                    byte[] hello = x.syn.payload();
+                    assertEquals(0x16, hello[0] & 0xff, what + ": a TLS handshake record in the SYN: " + x.syn);
+                    assertEquals(0x01, hello[5] & 0xff, what + ": a ClientHello in the SYN: " + x.syn);
+                    Witness.assertDataInSyn(what, x.syn, x.probe.firstFlight(), x.client, x.server, x.delta);
+                }
+                report("reactor-netty HTTPS GET", i, x);
+            }
+        }
+    }
+
+    /**
+     * A non-idempotent request on a new connection travels after the handshake: the library's default
+     * {@code TfoSynDataPolicy.replaySafe()} keeps it out of the SYN (a duplicated SYN could deliver it twice,
+     * RFC 7413 section 6), while the SYN still carries the cookie, so the server accepts at once.
+     */
+    @Test
+    void postOnANewConnectionTravelsAfterTheHandshake() throws Exception {
+        String order = "{\"order\":42,\"amount\":\"100.00\"}";
+        try (Scene scene = new Scene("127.0.0.13", null);
+             Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
+            Exchange warmUp = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType,
+                    c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
+            Witness.assertCookieRequest("GET before the POST", warmUp.syn, warmUp.client, warmUp.server, warmUp.delta);
+
+            Exchange post = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType,
+                    c -> c.post().uri(scene.url("/orders")).send(ByteBufMono.fromString(Mono.just(order)))
+                            .responseContent().aggregate().asString(), capture);
+            assertEquals("accepted " + order, post.body, "the POST was processed");
+            assertEquals(List.of(order), scene.postsProcessed, "processed once");
+            assertTrue(Witness.startsWith(post.probe.firstFlight(), "POST /orders HTTP/1.1\r\n"),
+                    "first flight " + FirstWriteProbe.printable(post.probe.firstFlight(), 80));
+            report("reactor-netty POST", 1, post);
+            Witness.assertSynWithoutData("POST on a new connection", post.syn, "the first write (",
+                    post.client, post.server, post.delta);
+        }
+    }
+
+    private static void report(String label, int index, Exchange x) {
+        System.out.printf("TIMING %s #%d (%s, %s): %s%n", label, index + 1, x.client.outcome(),
+                x.channel.getClass().getSimpleName(), x.probe.summary());
+    }
+
+    /** What one request on a new connection left behind. */
+    private record Exchange(String body, Channel channel, FirstWriteProbe probe, TfoResult client, TfoResult server,
+            TfoCounters delta, Packet syn, String tlsProtocol) {
+    }
+
+    /** A Reactor Netty server on its own loopback address, with TFO on its listener. */
+    private static final class Scene implements AutoCloseable {
+        private final String ip;
+        private final boolean secure;
+        private final DisposableServer server;
+        private final BlockingQueue<TfoResult> serverResults = new LinkedBlockingQueue<>();
+        /** The verdict of the client connection in flight; the server answers once it is known. */
+        private final AtomicReference<CompletableFuture<TfoResult>> clientVerdict = new AtomicReference<>();
+        private final List<String> postsProcessed = new CopyOnWriteArrayList<>();
+
+        Scene(String ip, Http11SslContextSpec tls) {
+            this.ip = ip;
+            this.secure = tls != null;
+            HttpServer s = HttpServer.create().host(ip).port(0)
+                    .option(ChannelOption.TCP_FASTOPEN, 64)
+                    .doOnConnection(c -> serverResults.add(TfoResult.of(c.channel()).getNow()))
+                    .route(r -> r
+                            .get("/hello", (req, res) -> res.sendString(verdictKnown().thenReturn("hello")))
+                            .post("/orders", (req, res) -> res.sendString(req.receive().aggregate().asString()
+                                    .doOnNext(postsProcessed::add)
+                                    .flatMap(body -> verdictKnown().thenReturn("accepted " + body)))));
+            if (tls != null) {
+                s = s.secure(spec -> spec.sslContext(tls));
+            }
+            this.server = s.bindNow(WAIT);
+        }
+
+        private Mono<TfoResult> verdictKnown() {
+            return Mono.defer(() -> Mono.fromFuture(clientVerdict.get())).timeout(WAIT);
+        }
+
+        int port() {
+            return server.port();
+        }
+
+        String url(String path) {
+            return (secure ? "https" : "http") + "://" + ip + ":" + port() + path;
+        }
+
+        Exchange exchange(HttpClient configured, Class<? extends Channel> channelType,
+                Function<HttpClient, Mono<String>> request, Capture capture)
+                throws Exception {
+            TfoCounters before = TfoCounters.snapshot();
+            FirstWriteProbe probe = new FirstWriteProbe();
+            AtomicReference<Channel> channel = new AtomicReference<>();
+            AtomicReference<String> tls = new AtomicReference<>();
+            CompletableFuture<TfoResult> verdict = new CompletableFuture<>();
+            clientVerdict.set(verdict);
+            HttpClient client = configured
+                    .doOnChannelInit((observer, ch, remote) -> FirstWriteProbe.install(ch.pipeline(), probe))
+                    .doOnConnected(c -> {
+                        channel.set(c.channel());
+                        Witness.stage(TfoResult.of(c.channel())).whenComplete((r, e) -> {
+                            if (e != null) {
+                                verdict.completeExceptionally(e);
+                            } else {
+                                verdict.complete(r);
+                            }
+                        });
+                    })
+                    .doOnResponse((res, c) -> {
+                        SslHandler ssl = c.channel().pipeline().get(SslHandler.class);
+                        tls.set(ssl == null ? null : ssl.engine().getSession().getProtocol());
+                    });
+            String body = request.apply(client).block(WAIT);
+            TfoResult clientResult = verdict.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            TfoResult serverResult = serverResults.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(serverResult, "the server saw the connection");
+            TfoCounters delta = TfoCounters.snapshot().minus(before);
+            Channel ch = channel.get();
+            assertInstanceOf(channelType, ch, "the client's transport");
+            Packet syn = Witness.syn(capture, Witness.localPort(ch));
+            assertEquals(1, Witness.syns(capture.packets(), Witness.localPort(ch)).size(), "one SYN, no retransmission");
+            return new Exchange(body, ch, probe, clientResult, serverResult, delta, syn, tls.get());
+        }
+
+        @Override
+        public void close() {
+            server.disposeNow(WAIT);
+        }
+    }
+}
