@@ -34,10 +34,11 @@ PACKAGES=(
 
 # The Maven runs, one per line: "BUILD_DIR ARGS...". Each builds into its own folder (-Dtfo.buildDir), so the
 # totals read the reports of every run and none overwrites another's. The second run tests the same jars
-# (compiled against Netty 4.2) on Netty 4.1 (the root pom's profile netty-4.1): the library and its testkit.
+# (compiled against Netty 4.2) on Netty 4.1 (the root pom's profile netty-4.1): the library, its Micrometer
+# binder and the testkit.
 MAVEN_RUNS=(
   "target clean verify"
-  "target-netty41 -P netty-4.1 -pl transport-tfo -am clean verify"
+  "target-netty41 -P netty-4.1 -pl transport-tfo,transport-tfo-micrometer -am clean verify"
 )
 
 started=$(date +%s)
