@@ -2,6 +2,8 @@ package dev.tfo;
 
 import dev.tfo.EchoFixture.Exchange;
 import dev.tfo.EchoFixture.Kind;
+import dev.tfo.internal.TcpOptions;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -10,9 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.local.LocalServerChannel;
@@ -47,7 +47,7 @@ class TfoBootstrapsTest {
 
     @BeforeAll
     static void group() {
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = TestTransport.EPOLL.newGroup(1);
     }
 
     @AfterAll
@@ -67,8 +67,8 @@ class TfoBootstrapsTest {
     void serverSetsTheQueueLengthAsAParentOption() {
         ServerBootstrap sb = serverBootstrap();
         assertSame(sb, TfoBootstraps.server(sb, 128));
-        assertEquals(128, sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
-        assertNull(sb.config().childOptions().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertEquals(128, sb.config().options().get(TcpOptions.FASTOPEN_QUEUE));
+        assertNull(sb.config().childOptions().get(TcpOptions.FASTOPEN_QUEUE));
         assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN),
                 "not Netty's option, which Netty skips when the server bit was off at its start");
     }
@@ -82,13 +82,13 @@ class TfoBootstrapsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> TfoBootstraps.server(sb, bad));
             assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
-            assertNull(sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE), "nothing half-configured");
+            assertNull(sb.config().options().get(TcpOptions.FASTOPEN_QUEUE), "nothing half-configured");
         }
         ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TfoBootstraps.server(local, 8));
         assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
-        assertNull(local.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertNull(local.config().options().get(TcpOptions.FASTOPEN_QUEUE));
         IllegalStateException noChannel = assertThrows(IllegalStateException.class,
                 () -> TfoBootstraps.server(new ServerBootstrap(), 8));
         assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());

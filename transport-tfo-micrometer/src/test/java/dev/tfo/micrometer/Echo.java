@@ -4,6 +4,7 @@ import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -14,15 +15,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -31,30 +24,32 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * An echo server set up with given {@link TfoServerOptions}, and clients that send one request per connection
  * and wait for its echo, on epoll or io_uring: the traffic the netns tests measure.
  */
 final class Echo implements AutoCloseable {
-    /** A native transport (the two that do TFO). */
+    /**
+     * A native transport (the two that do TFO): the testkit's {@link TestTransport}. The channel classes are
+     * {@code null} for a transport this Netty line lacks (io_uring on 4.1), whose {@code new Echo(kind)} aborts
+     * the test with the declared reason.
+     */
     enum Kind {
-        EPOLL("epoll", EpollIoHandler::newFactory, EpollServerSocketChannel.class, EpollSocketChannel.class),
-        IO_URING("io_uring", IoUringIoHandler::newFactory, IoUringServerSocketChannel.class,
-                IoUringSocketChannel.class);
+        EPOLL(TestTransport.EPOLL),
+        IO_URING(TestTransport.IO_URING);
 
         final String tag;
-        final Supplier<IoHandlerFactory> factory;
+        final TestTransport transport;
         final Class<? extends ServerChannel> serverChannel;
         final Class<? extends Channel> channel;
 
-        Kind(String tag, Supplier<IoHandlerFactory> factory, Class<? extends ServerChannel> serverChannel,
-             Class<? extends Channel> channel) {
-            this.tag = tag;
-            this.factory = factory;
-            this.serverChannel = serverChannel;
-            this.channel = channel;
+        Kind(TestTransport transport) {
+            this.tag = transport.displayName();
+            this.transport = transport;
+            boolean present = transport.declaredAbsence().isEmpty();
+            this.serverChannel = present ? transport.serverChannel() : null;
+            this.channel = present ? transport.channel() : null;
         }
     }
 
@@ -66,7 +61,7 @@ final class Echo implements AutoCloseable {
 
     Echo(Kind kind) {
         this.kind = kind;
-        this.group = new MultiThreadIoEventLoopGroup(2, kind.factory.get());
+        this.group = kind.transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
     }
 
     /** Starts the echo server on {@code ip}, a port of its own. */
