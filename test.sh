@@ -38,7 +38,7 @@ PACKAGES=(
 # binder and the testkit.
 MAVEN_RUNS=(
   "target clean verify"
-  "target-netty41 -P netty-4.1 -pl transport-tfo,transport-tfo-micrometer -am clean verify"
+  "target-netty41 -P netty-4.1 -pl transport-tfo,transport-tfo-micrometer,tfo-frameworks-it -am clean verify"
 )
 
 started=$(date +%s)

@@ -35,9 +35,9 @@ public final class TestCertificate {
 
     /**
      * Makes a key pair and a self-signed CA certificate for {@code host} (subject {@code CN=host}, subject
-     * alternative name {@code DNS:host}, valid for a day).
+     * alternative name {@code DNS:host}, or {@code IP:host} for an IP literal, valid for a day).
      *
-     * @param host the DNS name the certificate is for, e.g. {@code localhost}
+     * @param host the DNS name or IP address the certificate is for, e.g. {@code localhost} or {@code 127.0.0.12}
      * @return the certificate and its key
      * @throws LabException when keytool fails, with its output
      */
@@ -49,7 +49,8 @@ public final class TestCertificate {
             Path store = dir.resolve("cert.p12");
             String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
             Exec.run(List.of(keytool, "-genkeypair", "-alias", "tls", "-keyalg", "EC",
-                    "-groupname", "secp256r1", "-dname", "CN=" + host, "-ext", "SAN=dns:" + host,
+                    "-groupname", "secp256r1", "-dname", "CN=" + host,
+                    "-ext", "SAN=" + (host.matches("[0-9.]+|.*:.*") ? "ip:" : "dns:") + host,
                     "-ext", "BC:c=ca:true", "-validity", "1", "-storetype", "PKCS12", "-keystore", store.toString(),
                     "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD)), Duration.ofSeconds(60)).orThrow();
             KeyStore ks = KeyStore.getInstance("PKCS12");

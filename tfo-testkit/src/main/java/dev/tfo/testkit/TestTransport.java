@@ -10,6 +10,8 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The Netty transports under test, on Netty 4.1 and 4.2 from one source tree: the one place that knows
@@ -113,6 +115,17 @@ public enum TestTransport {
             throw new IllegalStateException("no version information for netty-transport on the class path");
         }
         return v.artifactVersion();
+    }
+
+    /**
+     * Every Netty artifact on the class path and its version.
+     *
+     * @return artifact id to version, sorted by artifact id
+     */
+    public static SortedMap<String, String> nettyArtifacts() {
+        SortedMap<String, String> m = new TreeMap<>();
+        Version.identify(EventLoopGroup.class.getClassLoader()).forEach((a, v) -> m.put(a, v.artifactVersion()));
+        return m;
     }
 
     /**
