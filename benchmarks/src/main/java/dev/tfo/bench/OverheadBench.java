@@ -2,7 +2,6 @@ package dev.tfo.bench;
 
 import dev.tfo.TfoCounters;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -62,18 +61,14 @@ public final class OverheadBench {
 
     private void start(Variant v) {
         switch (v) {
-            case PLAIN: {
-                ChannelFuture cf = clients.plain(target);
-                cf.channel().closeFuture().addListener(closed);
-                break;
-            }
-            case HAND_TFO: {
-                ChannelFuture cf = clients.hand(target);
-                cf.channel().closeFuture().addListener(closed);
-                break;
-            }
-            default:
+            case TFO_BOOTSTRAPS:
                 clients.helper(target).addListener(helperDone);
+                break;
+            case HAND_TFO:
+                clients.hand(target).channel().closeFuture().addListener(closed);
+                break;
+            default:
+                clients.connectThenWrite(v, target).channel().closeFuture().addListener(closed);
         }
     }
 
