@@ -51,6 +51,10 @@ public final class BenchMain {
         boolean overhead = true;
         boolean blackhole = true;
         boolean frameworks = true;
+        boolean alloc = true;
+        int allocConnections = 5000;
+        int allocWarmupRounds = 40;
+        int syscallConnections = 2000;
         int frameworkIterations = 200;
         int frameworkRtt = 20;
         int frameworkLoopbackWarmup = 300;
@@ -78,6 +82,9 @@ public final class BenchMain {
                     case "--overhead-connections": c.overheadConnections = Integer.parseInt(v); i++; break;
                     case "--overhead-concurrency": c.overheadConcurrency = Integer.parseInt(v); i++; break;
                     case "--blackhole-connections": c.blackholeConnections = Integer.parseInt(v); i++; break;
+                    case "--alloc-connections": c.allocConnections = Integer.parseInt(v); i++; break;
+                    case "--alloc-warmup-rounds": c.allocWarmupRounds = Integer.parseInt(v); i++; break;
+                    case "--syscall-connections": c.syscallConnections = Integer.parseInt(v); i++; break;
                     case "--framework-iterations": c.frameworkIterations = Integer.parseInt(v); i++; break;
                     case "--framework-rtt": c.frameworkRtt = Integer.parseInt(v); i++; break;
                     case "--framework-loopback-warmup": c.frameworkLoopbackWarmup = Integer.parseInt(v); i++; break;
@@ -87,9 +94,10 @@ public final class BenchMain {
                         c.overhead = only.contains("overhead");
                         c.blackhole = only.contains("blackhole");
                         c.frameworks = only.contains("frameworks");
-                        if (!c.latency && !c.overhead && !c.blackhole && !c.frameworks) {
+                        c.alloc = only.contains("alloc");
+                        if (!c.latency && !c.overhead && !c.blackhole && !c.frameworks && !c.alloc) {
                             throw new IllegalArgumentException("--only " + v + ": none of latency, frameworks,"
-                                    + " overhead, blackhole\n" + USAGE);
+                                    + " overhead, alloc, blackhole\n" + USAGE);
                         }
                         i++;
                         break;
@@ -116,10 +124,10 @@ public final class BenchMain {
     }
 
     static final String USAGE = "usage: BenchMain [--out DIR] [--iterations N] [--warmup N] [--loopback-warmup N] [--rtts 20,50]\n"
-            + "  [--request-bytes N] [--response-bytes N] [--only latency,frameworks,overhead,blackhole]\n"
+            + "  [--request-bytes N] [--response-bytes N] [--only latency,frameworks,overhead,alloc,blackhole]\n"
             + "  [--framework-iterations N] [--framework-rtt MS] [--framework-loopback-warmup N]\n"
             + "  [--overhead-rounds N] [--overhead-connections N] [--overhead-concurrency N]\n"
-            + "  [--blackhole-connections N]\n"
+            + "  [--alloc-connections N] [--alloc-warmup-rounds N] [--syscall-connections N] [--blackhole-connections N]\n"
             + "Needs root (network namespaces, TUN devices) and gcc (the delay wire).";
 
     /** Everything measured. */
@@ -127,6 +135,7 @@ public final class BenchMain {
         final List<LatencyResult> latency = new ArrayList<>();
         FrameworkResult frameworks;
         OverheadResult overhead;
+        AllocationResult alloc;
         BlackholeResult blackhole;
         final String machine = Machine.describe();
         String priority = "?";
@@ -161,10 +170,15 @@ public final class BenchMain {
                 srv.close();
                 check(srv);
             }
-            if (c.overhead) {
+            if (c.overhead || c.alloc) {
                 Host loop = lab.host("bench-loop").sysctl("net.ipv4.tcp_fastopen", "3")
                         .sysctl("net.ipv4.ip_local_port_range", "1024 65535");
-                results.overhead = Overhead.run(c, loop);
+                if (c.overhead) {
+                    results.overhead = Overhead.run(c, loop);
+                }
+                if (c.alloc) {
+                    results.alloc = AllocationProfile.run(c, loop);
+                }
             }
         }
         return results;

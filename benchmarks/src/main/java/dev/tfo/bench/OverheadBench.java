@@ -38,7 +38,7 @@ public final class OverheadBench {
     private final ChannelFutureListener closed;
     private final GenericFutureListener<Future<Channel>> helperDone;
 
-    private OverheadBench(Clients clients, InetSocketAddress target, int concurrency) {
+    OverheadBench(Clients clients, InetSocketAddress target, int concurrency) {
         this.clients = clients;
         this.target = target;
         this.concurrency = concurrency;
@@ -72,8 +72,13 @@ public final class OverheadBench {
         }
     }
 
+    /** Failed connections since the last call. */
+    long failuresAndReset() {
+        return failures.sumThenReset();
+    }
+
     /** Runs {@code n} connections, {@code concurrency} in flight; returns when all are over. */
-    private void round(Variant v, int n) throws InterruptedException {
+    void round(Variant v, int n) throws InterruptedException {
         for (int i = 0; i < n; i++) {
             permits.acquire();
             start(v);

@@ -112,8 +112,12 @@ final class Report {
             sb.append(f("%n## 3. Library overhead on loopback%n%n"));
             sb.append(r.overhead.markdown());
         }
+        if (r.alloc != null) {
+            sb.append(f("%n## 4. What the library allocates per connection%n%n"));
+            sb.append(r.alloc.markdown());
+        }
         if (r.blackhole != null) {
-            sb.append(f("%n## 4. Black-hole recovery%n%n"));
+            sb.append(f("%n## 5. Black-hole recovery%n%n"));
             sb.append(r.blackhole.markdown());
         }
         sb.append(f("%n## Targets%n%n| target | measured | met |%n|---|---|---|%n"));

@@ -40,6 +40,9 @@ class BenchSmokeTest {
         c.blackholeConnections = 2;
         c.frameworkIterations = 6;
         c.frameworkLoopbackWarmup = 5;
+        c.allocConnections = 200;
+        c.allocWarmupRounds = 1;
+        c.syscallConnections = 100;
 
         BenchMain.Results r = BenchMain.run(c);
 
@@ -83,6 +86,15 @@ class BenchSmokeTest {
 
         assertNotNull(r.overhead, table);
         assertTrue(r.overhead.valid(), "overhead benchmark:\n" + table);
+
+        AllocationResult alloc = r.alloc;
+        assertNotNull(alloc, table);
+        assertTrue(alloc.valid(), "allocation profile (events must agree with the JVM's count):\n" + table);
+        for (Variant v : OverheadResult.libraryVariants()) {
+            assertEquals(200, alloc.types.get(v).get("dev.tfo.SynGate").objects(), v + ": one gate per connection\n"
+                    + table);
+            assertTrue(alloc.syscallsPerConnection(v) > 5, v + ": system calls counted\n" + table);
+        }
 
         assertNotNull(r.blackhole, table);
         assertTrue(r.blackhole.valid(), "black-hole benchmark:\n" + table);
