@@ -178,13 +178,13 @@ final class Report {
         Color[] colors = {new Color(0xD6, 0x27, 0x28), new Color(0x1F, 0x77, 0xB4), new Color(0x2C, 0xA0, 0x2C),
                 new Color(0x94, 0x67, 0xBD), new Color(0xFF, 0x7F, 0x0E)};
         for (LatencyResult l : r.latency) {
-            XYChart chart = new XYChartBuilder().width(760).height(520)
+            XYChart chart = new XYChartBuilder().width(760).height(620)
                     .title(f("New connection + request/response, RTT %.0f ms (path RTT %.2f ms, n=%d each)",
                             l.nominalRttMs, l.kernelRttMs(), l.samples.get(Variant.PLAIN).size()))
                     .xAxisTitle("latency (ms): connect() to last response byte")
                     .yAxisTitle("cumulative share of connections (%)").build();
             Styler s = chart.getStyler();
-            s.setLegendPosition(Styler.LegendPosition.InsideSE);
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
             s.setChartBackgroundColor(Color.WHITE);
             chart.getStyler().setYAxisMin(0.0);
             chart.getStyler().setYAxisMax(100.0);
@@ -234,12 +234,12 @@ final class Report {
         List<BufferedImage> panels = new ArrayList<>();
         double rtt = r.nominalRttMs;
         for (FrameworkCase c : FrameworkCase.values()) {
-            XYChart chart = new XYChartBuilder().width(620).height(520)
+            XYChart chart = new XYChartBuilder().width(620).height(580)
                     .title(f("%s, RTT %.0f ms", c.title(), rtt))
                     .xAxisTitle("latency (ms): request start to response")
                     .yAxisTitle("cumulative share of requests (%)").build();
             Styler s = chart.getStyler();
-            s.setLegendPosition(Styler.LegendPosition.InsideSE);
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
             s.setChartBackgroundColor(Color.WHITE);
             chart.getStyler().setYAxisMin(0.0);
             chart.getStyler().setYAxisMax(100.0);
