@@ -9,6 +9,7 @@ import dev.tfo.TfoOutcome;
 import dev.tfo.TfoResult;
 import dev.tfo.micrometer.Echo.Kind;
 import dev.tfo.testkit.FreshNetns;
+import dev.tfo.testkit.PrometheusText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -31,8 +32,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -275,42 +274,10 @@ class TfoMetricsNetnsTest {
         }
     }
 
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)$");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"([^\"]*)\"");
-
-    /** The samples of a Prometheus text scrape: "name{labels}" to value. */
-    private static Map<String, Double> samples(String scrape) {
-        Map<String, Double> out = new HashMap<>();
-        for (String line : scrape.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            Matcher m = SAMPLE.matcher(line);
-            assertTrue(m.matches(), "a sample line: " + line);
-            out.put(m.group(1) + (m.group(3) == null ? "" : "{" + m.group(3) + "}"), Double.parseDouble(m.group(4)));
-        }
-        return out;
-    }
-
     /** {@code sum(delta(name{labels...}))} over the series whose labels include {@code match}. */
     private static double sum(Map<String, Double> before, Map<String, Double> after, String name,
                               Map<String, String> match) {
-        double total = 0;
-        for (Map.Entry<String, Double> e : after.entrySet()) {
-            String series = e.getKey();
-            if (!series.equals(name) && !series.startsWith(name + "{")) {
-                continue;
-            }
-            Map<String, String> labels = new HashMap<>();
-            Matcher m = LABEL.matcher(series);
-            while (m.find()) {
-                labels.put(m.group(1), m.group(2));
-            }
-            if (labels.entrySet().containsAll(match.entrySet())) {
-                total += e.getValue() - before.getOrDefault(series, 0.0);
-            }
-        }
-        return total;
+        return PrometheusText.sum(after, name, match) - PrometheusText.sum(before, name, match);
     }
 
     /**
@@ -329,7 +296,7 @@ class TfoMetricsNetnsTest {
         try (Echo echo = new Echo(Kind.EPOLL)) {
             InetSocketAddress server = echo.serve(freshIp(), metrics.serverOptions());
             int readsBefore = reads.get();
-            Map<String, Double> before = samples(registry.scrape());
+            Map<String, Double> before = PrometheusText.parse(registry.scrape());
             assertEquals(readsBefore + 1, reads.get(), "one read of /proc/net/netstat per scrape");
             TfoCounters kernelBefore = TfoCounters.snapshot();
             List<TfoResult> client = new ArrayList<>();
@@ -347,7 +314,7 @@ class TfoMetricsNetnsTest {
             }
             TfoCounters kernelDelta = TfoCounters.snapshot().minus(kernelBefore);
             String text = registry.scrape();
-            Map<String, Double> after = samples(text);
+            Map<String, Double> after = PrometheusText.parse(text);
 
             assertTrue(text.contains("# TYPE tfo_connections_total counter"), text);
             assertTrue(after.containsKey(

@@ -1,5 +1,6 @@
 package dev.tfo.example.echo;
 
+import dev.tfo.testkit.PrometheusText;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -48,7 +49,7 @@ class EchoMetricsTest {
             assertEquals(EchoMetrics.CONTENT_TYPE, get.headers().firstValue("Content-Type").orElse(null));
             assertEquals(metrics.scrape(), get.body());
             assertTrue(get.body().contains("# TYPE tfo_backoff_destinations gauge"), get.body());
-            assertEquals(0.0, Prometheus.samples(get.body()).get("tfo_backoff_destinations"), get.body());
+            assertEquals(0.0, PrometheusText.samplesIn(get.body()).get("tfo_backoff_destinations"), get.body());
 
             HttpResponse<String> head = send("HEAD", at, "/metrics");
             assertEquals(200, head.statusCode());
@@ -70,8 +71,8 @@ class EchoMetricsTest {
             assertNull(metrics.address());
             assertEquals("", logBytes.toString(StandardCharsets.UTF_8), "nothing served, nothing said");
             assertTrue(metrics.tfo().clientOptions().resultListener().isPresent());
-            Map<String, Double> samples = Prometheus.samples(metrics.scrape());
-            assertEquals(0.0, Prometheus.sum(samples, "tfo_connections_total", Map.of()));
+            Map<String, Double> samples = PrometheusText.samplesIn(metrics.scrape());
+            assertEquals(0.0, PrometheusText.sum(samples, "tfo_connections_total", Map.of()));
         }
     }
 

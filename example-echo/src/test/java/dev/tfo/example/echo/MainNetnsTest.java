@@ -1,5 +1,6 @@
 package dev.tfo.example.echo;
 
+import dev.tfo.testkit.PrometheusText;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoSupport;
@@ -55,7 +56,7 @@ class MainNetnsTest {
     }
 
     private static double connections(Map<String, Double> samples, String side, TfoOutcome outcome, String transport) {
-        return Prometheus.sum(samples, "tfo_connections_total",
+        return PrometheusText.sum(samples, "tfo_connections_total",
                 Map.of("side", side, "outcome", outcome.name(), "transport", transport));
     }
 
@@ -144,7 +145,7 @@ class MainNetnsTest {
         assertEquals(0, cli.exitCode(), cli::toString);
         List<String> outcomes = cli.outLines().subList(0, 3).stream().map(l -> Json.fields(l).get("outcome")).toList();
         assertEquals(List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED", "SYN_DATA_ACKED"), outcomes, cli::toString);
-        Map<String, Double> samples = Prometheus.samples(cli.err());
+        Map<String, Double> samples = PrometheusText.samplesIn(cli.err());
         for (TfoOutcome o : TfoOutcome.values()) {
             double expected = o == TfoOutcome.COOKIE_REQUESTED || o == TfoOutcome.NO_SYN_DATA ? 1
                     : o == TfoOutcome.SYN_DATA_ACKED || o == TfoOutcome.SYN_DATA_ACCEPTED ? 2 : 0;
@@ -152,7 +153,7 @@ class MainNetnsTest {
             assertEquals(expected, connections(samples, side, o, transport), o + " " + cli);
         }
         double hitRate = connections(samples, "client", TfoOutcome.SYN_DATA_ACKED, transport)
-                / Prometheus.sum(samples, "tfo_connections_total", Map.of("side", "client"));
+                / PrometheusText.sum(samples, "tfo_connections_total", Map.of("side", "client"));
         assertEquals(2.0 / 3, hitRate, 1e-9, cli::toString);
         assertKernelMetersAre(kernel, samples, cli.toString());
     }
@@ -183,10 +184,10 @@ class MainNetnsTest {
                     HttpResponse.BodyHandlers.ofString());
             TfoCounters kernel = TfoCounters.snapshot();
             assertEquals(200, response.statusCode(), response::body);
-            Map<String, Double> served = Prometheus.samples(response.body());
+            Map<String, Double> served = PrometheusText.samplesIn(response.body());
             assertEquals(1.0, connections(served, "server", TfoOutcome.NO_SYN_DATA, "epoll"), response.body());
             assertEquals(2.0, connections(served, "server", TfoOutcome.SYN_DATA_ACCEPTED, "epoll"), response.body());
-            assertEquals(0.0, Prometheus.sum(served, "tfo_connections_total", Map.of("side", "client")),
+            assertEquals(0.0, PrometheusText.sum(served, "tfo_connections_total", Map.of("side", "client")),
                     "a server only: " + response.body());
             assertKernelMetersAre(kernel, served, response.body());
 
@@ -194,7 +195,7 @@ class MainNetnsTest {
             List<String> lines = server.lines();
             int header = lines.indexOf("metrics (Prometheus text format):");
             assertTrue(header > lines.indexOf("server: shutting down"), server::transcript);
-            Map<String, Double> printed = Prometheus.samples(String.join("\n", lines.subList(header, lines.size())));
+            Map<String, Double> printed = PrometheusText.samplesIn(String.join("\n", lines.subList(header, lines.size())));
             assertEquals(served, printed, server::transcript);
         }
     }

@@ -1,5 +1,6 @@
 package dev.tfo.example.echo;
 
+import dev.tfo.testkit.PrometheusText;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoSupport;
 import org.junit.jupiter.api.Test;
@@ -206,18 +207,18 @@ class MainTest {
         assertEquals(4, cli.outLines().size(), "stdout stays JSON Lines: " + cli);
         assertTrue(cli.errLines().contains("metrics (Prometheus text format):"), cli::toString);
         assertTrue(cli.err().contains("# TYPE tfo_connections_total counter"), cli::toString);
-        Map<String, Double> samples = Prometheus.samples(cli.err());
+        Map<String, Double> samples = PrometheusText.samplesIn(cli.err());
         String transport = NettyTransport.best().toString();
         for (TfoOutcome o : TfoOutcome.values()) {
             boolean server = o == TfoOutcome.SYN_DATA_ACCEPTED || o == TfoOutcome.NO_SYN_DATA;
             long expected = server
                     ? cli.errLines().stream().filter(l -> l.startsWith("server: connection ") && l.contains(": " + o + " (")).count()
                     : cli.outLines().subList(0, 3).stream().filter(l -> o.name().equals(Json.fields(l).get("outcome"))).count();
-            assertEquals(expected, Prometheus.sum(samples, "tfo_connections_total",
+            assertEquals(expected, PrometheusText.sum(samples, "tfo_connections_total",
                     Map.of("outcome", o.name(), "side", server ? "server" : "client", "transport", transport)), o + " " + cli);
         }
-        assertEquals(3.0, Prometheus.sum(samples, "tfo_connections_total", Map.of("side", "client")), cli::toString);
-        assertEquals(3.0, Prometheus.sum(samples, "tfo_connections_total", Map.of("side", "server")), cli::toString);
+        assertEquals(3.0, PrometheusText.sum(samples, "tfo_connections_total", Map.of("side", "client")), cli::toString);
+        assertEquals(3.0, PrometheusText.sum(samples, "tfo_connections_total", Map.of("side", "server")), cli::toString);
         assertTrue(samples.containsKey("tfo_backoff_destinations"), cli::toString);
         assertTrue(samples.containsKey("tfo_kernel_active_connections_total"), cli::toString);
     }
