@@ -38,8 +38,8 @@ version=$(java -version 2>&1)
   die "java is not 17 or later ($(printf '%s' "$version" | sed -n 1p)): install a JDK 17+ or put it first on PATH."
 
 # Rebuild when the jar is missing or older than any source or pom it is made from.
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml tfo-testkit transport-tfo example-echo -name 'target*' -prune -o \
-      \( -name pom.xml -o -path '*/src/*' \) -newer "$JAR" -print -quit)" ]; then
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml tfo-testkit transport-tfo transport-tfo-micrometer example-echo \
+      -name 'target*' -prune -o \( -name pom.xml -o -path '*/src/*' \) -newer "$JAR" -print -quit)" ]; then
   say "building example-echo (./mvnw, no tests; the first run downloads Maven and the dependencies)"
   ./mvnw -q -B -pl example-echo -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true ||
     die "the build failed (see above)."

@@ -9,6 +9,7 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The writes a {@link SynGate} holds back until the SYN has left: in order, each with its promise. The first
@@ -94,24 +95,16 @@ final class HeldWrites {
 
     /** Passes every held write on, in order (a buffer emptied by {@link #skip} completes its promise). */
     void writeAll(ChannelHandlerContext ctx) {
-        Object m = firstMsg;
-        ChannelPromise p = firstPromise;
-        List<Object> rest = more;
-        firstMsg = null;
-        firstPromise = null;
-        more = null;
-        if (m != null) {
-            ctx.write(m, p);
-        }
-        if (rest != null) {
-            for (int i = 0; i < rest.size(); i += 2) {
-                ctx.write(rest.get(i), (ChannelPromise) rest.get(i + 1));
-            }
-        }
+        drain(ctx::write);
     }
 
     /** Releases every held message and fails its promise. */
     void failAll(Throwable cause) {
+        drain((msg, promise) -> fail(msg, promise, cause));
+    }
+
+    /** Empties the holder, then hands each write to {@code each}, in order. */
+    private void drain(BiConsumer<Object, ChannelPromise> each) {
         Object m = firstMsg;
         ChannelPromise p = firstPromise;
         List<Object> rest = more;
@@ -119,11 +112,11 @@ final class HeldWrites {
         firstPromise = null;
         more = null;
         if (m != null) {
-            fail(m, p, cause);
+            each.accept(m, p);
         }
         if (rest != null) {
             for (int i = 0; i < rest.size(); i += 2) {
-                fail(rest.get(i), (ChannelPromise) rest.get(i + 1), cause);
+                each.accept(rest.get(i), (ChannelPromise) rest.get(i + 1));
             }
         }
     }

@@ -26,12 +26,12 @@ import static java.util.Objects.requireNonNull;
  * Thread-safe; share one instance among the clients of an application. {@link #shared()} is the default of
  * every {@link TfoClientOptions}; tests and applications that want their own memory build one.
  *
- * <p>{@code
+ * <pre>{@code
  * TfoBackoff backoff = TfoBackoff.builder()
  *         .initial(Duration.ofSeconds(30)).max(Duration.ofHours(1)).multiplier(2).dataNotAckedThreshold(3)
  *         .build();
  * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(backoff).build());
- * }
+ * }</pre>
  */
 public final class TfoBackoff {
     /** The most destinations a backoff remembers. */

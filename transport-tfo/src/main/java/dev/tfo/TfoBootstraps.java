@@ -1,6 +1,8 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.Procfs;
+import dev.tfo.internal.TcpOptions;
 import dev.tfo.internal.Transport;
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.Bootstrap;
@@ -12,7 +14,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.internal.logging.InternalLogger;
@@ -51,6 +52,9 @@ import static java.util.Objects.requireNonNull;
  * 4.1 and 4.2. On NIO, kqueue, a kernel without client TFO, or with no cookie cached yet, the same bytes are
  * delivered by a plain connect and write; {@link TfoResult} says which happened and why.
  *
+ * <p>Needs Netty 4.1.76.Final or later (every 4.2 release): on an older Netty every method here throws an
+ * {@link IllegalStateException} naming the version found and the version needed.
+ *
  * <p>Data in a SYN may be delivered twice and is processed before the handshake completes (RFC 7413, section
  * 6). A client set up here lets only what its {@link TfoSynDataPolicy} admits ride in the SYN (by default
  * bytes known to be safe to replay: a TLS ClientHello, an HTTP {@code GET}); a first flight given to
@@ -59,14 +63,6 @@ import static java.util.Objects.requireNonNull;
 public final class TfoBootstraps {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoBootstraps.class);
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
-    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE=34)}. */
-    static final IntegerUnixChannelOption NO_COOKIE = new IntegerUnixChannelOption("TCP_FASTOPEN_NO_COOKIE", 6, 34);
-    /**
-     * {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN=23)}: the listener's TFO queue, set on the socket whatever
-     * Netty read from {@code net.ipv4.tcp_fastopen} when it initialised (Netty's own {@code TCP_FASTOPEN} is
-     * silently skipped when the server bit was off then, even if it is on now).
-     */
-    static final IntegerUnixChannelOption FASTOPEN_QUEUE = new IntegerUnixChannelOption("TCP_FASTOPEN", 6, 23);
 
     private TfoBootstraps() {
     }
@@ -89,6 +85,7 @@ public final class TfoBootstraps {
      */
     public static ServerBootstrap server(ServerBootstrap serverBootstrap, int queueLength) {
         requireNonNull(serverBootstrap, "serverBootstrap");
+        NettyVersion.requireSupported();
         if (queueLength <= 0) {
             throw new IllegalArgumentException("queueLength must be > 0, was " + queueLength);
         }
@@ -99,7 +96,7 @@ public final class TfoBootstraps {
     private static ServerBootstrap enableServer(ServerBootstrap serverBootstrap, int queueLength, Class<?> type) {
         Transport transport = Transport.ofClass(type);
         warnIfIgnored(transport, type, queueLength);
-        return transport.isNative() ? serverBootstrap.option(FASTOPEN_QUEUE, queueLength) : serverBootstrap;
+        return transport.isNative() ? serverBootstrap.option(TcpOptions.FASTOPEN_QUEUE, queueLength) : serverBootstrap;
     }
 
     private static Class<?> serverChannelClass(ServerBootstrap serverBootstrap) {
@@ -117,7 +114,7 @@ public final class TfoBootstraps {
      * mode, and a {@link TfoResultListener} told the result of every accepted connection. The bootstrap's own parent {@code handler(...)} is kept (call this after setting it).
      * If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
      * (never the key). On a transport without TFO (NIO) logs a warning and leaves keys and cookie-less mode
-     * unset.
+     * unset; the result listener is still told every accepted connection ({@link TfoOutcome#NO_SYN_DATA}).
      *
      * <pre>{@code
      * TfoKeyRing keys = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key")).ring();
@@ -133,16 +130,18 @@ public final class TfoBootstraps {
     public static ServerBootstrap server(ServerBootstrap serverBootstrap, TfoServerOptions options) {
         requireNonNull(serverBootstrap, "serverBootstrap");
         requireNonNull(options, "options");
+        NettyVersion.requireSupported();
         Class<?> type = serverChannelClass(serverBootstrap);
         enableServer(serverBootstrap, options.queueLength(), type);
-        if (!Transport.ofClass(type).isNative()) {
-            return serverBootstrap;
+        boolean nativeTfo = Transport.ofClass(type).isNative();
+        if (nativeTfo) {
+            serverBootstrap.option(TcpOptions.NO_COOKIE, options.noCookie() ? 1 : null);
         }
-        serverBootstrap.option(NO_COOKIE, options.noCookie() ? 1 : null);
         ChannelHandler current = serverBootstrap.config().handler();
         ChannelHandler user = current instanceof TfoServerInitializer
                 ? ((TfoServerInitializer) current).userHandler() : current;
-        TfoKeyRing keys = options.keys().orElse(null);
+        // Keys and cookie-less mode need a native listener; the result listener is told on every transport.
+        TfoKeyRing keys = nativeTfo ? options.keys().orElse(null) : null;
         TfoResultListener listener = options.resultListener().orElse(null);
         if (keys != null || listener != null) {
             serverBootstrap.handler(new TfoServerInitializer(user, keys, listener));
@@ -168,6 +167,7 @@ public final class TfoBootstraps {
      */
     public static Bootstrap client(Bootstrap bootstrap) {
         requireNonNull(bootstrap, "bootstrap");
+        NettyVersion.requireSupported();
         if (bootstrap.config().handler() instanceof TfoClientInitializer) {
             return bootstrap;
         }
@@ -202,6 +202,7 @@ public final class TfoBootstraps {
     public static Bootstrap client(Bootstrap bootstrap, TfoClientOptions options) {
         requireNonNull(bootstrap, "bootstrap");
         requireNonNull(options, "options");
+        NettyVersion.requireSupported();
         if (bootstrap.config().group() == null) {
             throw new IllegalStateException("bootstrap: group not set");
         }
@@ -259,6 +260,7 @@ public final class TfoBootstraps {
         try {
             requireNonNull(bootstrap, "bootstrap");
             requireNonNull(remoteAddress, "remoteAddress");
+            NettyVersion.requireSupported();
             if (!firstFlight.isReadable()) {
                 throw new IllegalArgumentException("firstFlight: empty (nothing to send in the SYN)");
             }

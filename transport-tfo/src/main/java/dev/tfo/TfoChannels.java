@@ -1,5 +1,6 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.SocketOps;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -44,6 +45,9 @@ import static java.util.Objects.requireNonNull;
  * so that clients that read first never hang. On other transports, on kernels without
  * {@code TCP_FASTOPEN_CONNECT} (before Linux 4.11) or with the client bit of {@code net.ipv4.tcp_fastopen}
  * off, the connection is a plain one and its result says why ({@link TfoOutcome#NOT_ATTEMPTED}).
+ *
+ * <p>Needs Netty 4.1.76.Final or later (every 4.2 release): on an older Netty every method here throws an
+ * {@link IllegalStateException} naming the version found and the version needed.
  */
 public final class TfoChannels {
     /**
@@ -93,6 +97,7 @@ public final class TfoChannels {
     public static Channel client(Channel channel, TfoClientOptions options) {
         requireNonNull(channel, "channel");
         requireNonNull(options, "options");
+        NettyVersion.requireSupported();
         install(channel, options, SocketOps.NATIVE);
         return channel;
     }
@@ -130,6 +135,7 @@ public final class TfoChannels {
                                                                      TfoClientOptions options) {
         requireNonNull(factory, "factory");
         requireNonNull(options, "options");
+        NettyVersion.requireSupported();
         return new ChannelFactory<C>() {
             @Override
             public C newChannel() {

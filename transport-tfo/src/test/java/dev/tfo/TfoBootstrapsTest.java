@@ -2,6 +2,8 @@ package dev.tfo;
 
 import dev.tfo.EchoFixture.Exchange;
 import dev.tfo.EchoFixture.Kind;
+import dev.tfo.internal.TcpOptions;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -10,9 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.local.LocalServerChannel;
@@ -47,7 +47,7 @@ class TfoBootstrapsTest {
 
     @BeforeAll
     static void group() {
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = TestTransport.EPOLL.newGroup(1);
     }
 
     @AfterAll
@@ -67,8 +67,8 @@ class TfoBootstrapsTest {
     void serverSetsTheQueueLengthAsAParentOption() {
         ServerBootstrap sb = serverBootstrap();
         assertSame(sb, TfoBootstraps.server(sb, 128));
-        assertEquals(128, sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
-        assertNull(sb.config().childOptions().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertEquals(128, sb.config().options().get(TcpOptions.FASTOPEN_QUEUE));
+        assertNull(sb.config().childOptions().get(TcpOptions.FASTOPEN_QUEUE));
         assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN),
                 "not Netty's option, which Netty skips when the server bit was off at its start");
     }
@@ -82,13 +82,13 @@ class TfoBootstrapsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> TfoBootstraps.server(sb, bad));
             assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
-            assertNull(sb.config().options().get(TfoBootstraps.FASTOPEN_QUEUE), "nothing half-configured");
+            assertNull(sb.config().options().get(TcpOptions.FASTOPEN_QUEUE), "nothing half-configured");
         }
         ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TfoBootstraps.server(local, 8));
         assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
-        assertNull(local.config().options().get(TfoBootstraps.FASTOPEN_QUEUE));
+        assertNull(local.config().options().get(TcpOptions.FASTOPEN_QUEUE));
         IllegalStateException noChannel = assertThrows(IllegalStateException.class,
                 () -> TfoBootstraps.server(new ServerBootstrap(), 8));
         assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());
@@ -238,6 +238,31 @@ class TfoBootstrapsTest {
                 assertTrue(x.client.reason().contains("NioSocketChannel cannot send data in a SYN"), x.client.reason());
                 TfoResult accepted = echo.serverResults.take();
                 assertEquals(TfoOutcome.NO_SYN_DATA, accepted.outcome());
+            }
+        }
+    }
+
+    @Test
+    void aNioServerStillTellsItsResultListenerEveryConnection() throws Exception {
+        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+            java.util.List<TfoResult> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.NIO.serverChannel)
+                    .childHandler(NOOP);
+            TfoBootstraps.server(sb, TfoServerOptions.builder().resultListener((child, r) -> told.add(r)).build());
+            io.netty.channel.Channel listener = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    new Bootstrap().group(echo.group).channel(Kind.NIO.channel).handler(NOOP)
+                            .connect(listener.localAddress()).sync().channel().close().sync();
+                }
+                dev.tfo.testkit.Wait.until("two accepted results", java.time.Duration.ofSeconds(10),
+                        () -> told.size() == 2);
+                for (TfoResult r : told) {
+                    assertEquals(TfoOutcome.NO_SYN_DATA, r.outcome());
+                    assertTrue(r.reason().contains("cannot accept data in a SYN"), r.reason());
+                }
+            } finally {
+                listener.close().sync();
             }
         }
     }

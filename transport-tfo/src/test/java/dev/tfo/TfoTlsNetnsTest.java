@@ -4,6 +4,7 @@ import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
+import dev.tfo.testkit.TestCertificate;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -13,8 +14,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.pkitesting.CertificateBuilder;
-import io.netty.pkitesting.X509Bundle;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -31,10 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TfoTlsNetnsTest {
     @Test
     void theClientHelloRidesInTheSyn() throws Exception {
-        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").setIsCertificateAuthority(true)
-                .ecp256().buildSelfSigned();
-        SslContext serverSsl = SslContextBuilder.forServer(cert.toKeyManagerFactory()).build();
-        SslContext clientSsl = SslContextBuilder.forClient().trustManager(cert.toTrustManagerFactory()).build();
+        TestCertificate cert = TestCertificate.selfSigned("localhost");
+        SslContext serverSsl = SslContextBuilder.forServer(cert.keyManagerFactory()).build();
+        SslContext clientSsl = SslContextBuilder.forClient().trustManager(cert.trustManagerFactory()).build();
 
         try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
             ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.EPOLL.serverChannel)

@@ -6,6 +6,7 @@ import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -17,8 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -60,7 +59,7 @@ class PlainNettyTfoTest {
 
     @BeforeAll
     static void startGroup() {
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = TestTransport.EPOLL.newGroup(1);
     }
 
     @AfterAll

@@ -7,15 +7,11 @@ import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import dev.tfo.testkit.TestCertificate;
+import dev.tfo.testkit.TestTransport;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.pkitesting.CertificateBuilder;
-import io.netty.pkitesting.X509Bundle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Reactor Netty 1.3 {@code HttpClient} (a new connection per request) against a Reactor Netty {@code HttpServer}
+ * Reactor Netty {@code HttpClient} (1.3 on Netty 4.2; 1.2 on Netty 4.1 under {@code -P netty-4.1}; a new
+ * connection per request) against a Reactor Netty {@code HttpServer}
  * whose listener has {@code TCP_FASTOPEN}: the client is configured by the README recipe "Reactor Netty
  * HttpClient" ({@link FrameworkTfo#reactorNettyClient()}); everything else here is probes and witnesses.
  *
@@ -67,17 +64,23 @@ class ReactorNettyTfoTest {
 
     /** How the client picks its transport: Reactor Netty's own default, or an epoll group of ours. */
     enum Transport {
-        /** Reactor Netty 1.3's default: io_uring when its native library is on the class path (as here). */
-        DEFAULT("127.0.0.11", IoUringSocketChannel.class),
+        /**
+         * Reactor Netty's default: io_uring when its native library is on the class path (Reactor Netty 1.3 on
+         * Netty 4.2, as here), epoll on Netty 4.1 (which has no built-in io_uring).
+         */
+        DEFAULT("127.0.0.11"),
         /** {@code runOn} an epoll event loop group. */
-        EPOLL("127.0.0.21", EpollSocketChannel.class);
+        EPOLL("127.0.0.21");
 
         final String serverIp;
-        final Class<? extends Channel> channelType;
 
-        Transport(String serverIp, Class<? extends Channel> channelType) {
+        Transport(String serverIp) {
             this.serverIp = serverIp;
-            this.channelType = channelType;
+        }
+
+        Class<? extends Channel> channelType() {
+            return this == EPOLL || TestTransport.IO_URING.declaredAbsence().isPresent()
+                    ? TestTransport.EPOLL.channel() : TestTransport.IO_URING.channel();
         }
 
         HttpClient apply(HttpClient client) {
@@ -89,7 +92,7 @@ class ReactorNettyTfoTest {
 
     private static synchronized EventLoopGroup epollGroup() {
         if (epollGroup == null) {
-            epollGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            epollGroup = TestTransport.EPOLL.newGroup(1);
         }
         return epollGroup;
     }
@@ -100,7 +103,7 @@ class ReactorNettyTfoTest {
         try (Scene scene = new Scene(transport.serverIp, null);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
             for (int i = 0; i < CONNECTIONS; i++) {
-                Exchange x = scene.exchange(transport.apply(FrameworkTfo.reactorNettyClient()), transport.channelType,
+                Exchange x = scene.exchange(transport.apply(FrameworkTfo.reactorNettyClient()), transport.channelType(),
                         c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
                 String what = "GET #" + (i + 1) + " (" + transport + ")";
                 assertEquals("hello", x.body, what);
@@ -118,18 +121,17 @@ class ReactorNettyTfoTest {
 
     @Test
     void httpsGetCarriesTheClientHelloInTheSyn() throws Exception {
-        X509Bundle cert = new CertificateBuilder().subject("CN=localhost").addSanIpAddress("127.0.0.12")
-                .setIsCertificateAuthority(true).ecp256().buildSelfSigned();
-        Http11SslContextSpec serverTls = Http11SslContextSpec.forServer(cert.toKeyManagerFactory())
+        TestCertificate cert = TestCertificate.selfSigned("127.0.0.12");
+        Http11SslContextSpec serverTls = Http11SslContextSpec.forServer(cert.keyManagerFactory())
                 .configure(b -> b.sslProvider(SslProvider.JDK).protocols("TLSv1.3"));
         Http11SslContextSpec clientTls = Http11SslContextSpec.forClient()
                 .configure(b -> b.sslProvider(SslProvider.JDK).protocols("TLSv1.3")
-                        .trustManager(cert.toTrustManagerFactory()));
+                        .trustManager(cert.trustManagerFactory()));
         try (Scene scene = new Scene("127.0.0.12", serverTls);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
             for (int i = 0; i < CONNECTIONS; i++) {
                 Exchange x = scene.exchange(FrameworkTfo.reactorNettyClient().secure(s -> s.sslContext(clientTls)),
-                        Transport.DEFAULT.channelType,
+                        Transport.DEFAULT.channelType(),
                         c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
                 String what = "HTTPS GET #" + (i + 1);
                 assertEquals("hello", x.body, what);
@@ -157,11 +159,11 @@ class ReactorNettyTfoTest {
         String order = "{\"order\":42,\"amount\":\"100.00\"}";
         try (Scene scene = new Scene("127.0.0.13", null);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
-            Exchange warmUp = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType,
+            Exchange warmUp = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType(),
                     c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
             Witness.assertCookieRequest("GET before the POST", warmUp.syn, warmUp.client, warmUp.server, warmUp.delta);
 
-            Exchange post = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType,
+            Exchange post = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType(),
                     c -> c.post().uri(scene.url("/orders")).send(ByteBufMono.fromString(Mono.just(order)))
                             .responseContent().aggregate().asString(), capture);
             assertEquals("accepted " + order, post.body, "the POST was processed");

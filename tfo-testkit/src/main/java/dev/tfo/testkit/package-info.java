@@ -5,6 +5,8 @@
  * ({@link dev.tfo.testkit.DelayWire}), packet capture with its own pcap reader ({@link dev.tfo.testkit.Capture},
  * {@link dev.tfo.testkit.Packet}), forked JVMs inside namespaces ({@link dev.tfo.testkit.HostProcess}), and the
  * JUnit rules that make CI fail where a laptop would skip ({@link dev.tfo.testkit.FreshNetns},
- * {@link dev.tfo.testkit.NeedsLab}, {@link dev.tfo.testkit.LeakGuard}).
+ * {@link dev.tfo.testkit.NeedsLab}, {@link dev.tfo.testkit.LeakGuard}); and what lets one test source tree run
+ * on Netty 4.1 and 4.2: the transports under test ({@link dev.tfo.testkit.TestTransport}, with the declared skip
+ * of io_uring on 4.1) and a TLS certificate made by the JDK ({@link dev.tfo.testkit.TestCertificate}).
  */
 package dev.tfo.testkit;

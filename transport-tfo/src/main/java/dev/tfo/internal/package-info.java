@@ -9,6 +9,8 @@
  *       {@code tcp_info};</li>
  *   <li>{@link dev.tfo.internal.Transport} tells a channel's transport (epoll, io_uring, other) and what
  *       Netty decided about TFO for it.</li>
+ *   <li>{@link dev.tfo.internal.NettyVersion} checks once that the Netty on the class path is 4.1.76.Final or
+ *       later; {@link dev.tfo.internal.TcpOptions} holds the kernel's TFO options a bootstrap carries.</li>
  * </ul>
  *
  * <p>The channel handlers that carry a first flight are not here: they are package-private in

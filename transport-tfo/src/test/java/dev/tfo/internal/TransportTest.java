@@ -1,11 +1,10 @@
 package dev.tfo.internal;
 
+import dev.tfo.testkit.TestTransport;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.uring.IoUringServerSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,13 +17,17 @@ class TransportTest {
     void detectsTheTransportFromTheChannelClass() {
         assertEquals(Transport.EPOLL, Transport.ofClass(EpollSocketChannel.class));
         assertEquals(Transport.EPOLL, Transport.ofClass(EpollServerSocketChannel.class));
-        assertEquals(Transport.IO_URING, Transport.ofClass(IoUringSocketChannel.class));
-        assertEquals(Transport.IO_URING, Transport.ofClass(IoUringServerSocketChannel.class));
         assertEquals(Transport.OTHER, Transport.ofClass(NioSocketChannel.class));
         assertTrue(Transport.EPOLL.isNative());
         assertFalse(Transport.OTHER.isNative());
         assertFalse(Transport.OTHER.nettyClientTfo());
         assertEquals("io_uring", Transport.IO_URING.displayName());
+    }
+
+    @Test
+    void detectsIoUringChannelsWithoutLinkingThem() {
+        assertEquals(Transport.IO_URING, Transport.ofClass(TestTransport.IO_URING.channel()));
+        assertEquals(Transport.IO_URING, Transport.ofClass(TestTransport.IO_URING.serverChannel()));
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.tfo.TfoBackoff;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -13,13 +14,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 
@@ -36,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TFO client for scenario tests, run in a lab host. Arguments {@code key=value}: {@code host}, {@code port},
- * {@code transport} (epoll|io_uring), {@code backoff} ({@code off} or {@code initialMs:maxMs:threshold}),
+ * {@code transport} (epoll|io_uring, a {@code TestTransport} name; a test asking for io_uring calls
+ * {@code TestTransport.IO_URING.assumePresent()} first: Netty 4.1 has none), {@code backoff} ({@code off} or {@code initialMs:maxMs:threshold}),
  * {@code nocookie}, {@code timeoutMs} (CONNECT_TIMEOUT_MILLIS), {@code quiet}; {@code transport} may also be
  * {@code nio}. {@code RUN n concurrency size HOST} connects to HOST instead of {@code host}.
  *
@@ -57,11 +52,9 @@ public final class ClientAgent {
     private static void run(String[] args) throws Exception {
         Map<String, String> a = Agents.args(args);
         InetSocketAddress server = new InetSocketAddress(a.get("host"), Integer.parseInt(a.getOrDefault("port", "7000")));
-        boolean uring = "io_uring".equals(a.get("transport"));
-        boolean nio = "nio".equals(a.get("transport"));
+        TestTransport transport = TestTransport.of(a.getOrDefault("transport", "epoll"));
         boolean quiet = Boolean.parseBoolean(a.getOrDefault("quiet", "false"));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-                nio ? NioIoHandler.newFactory() : uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+        EventLoopGroup group = transport.newGroup(2);
         TfoBackoff backoff = TfoBackoff.shared();
         String spec = a.getOrDefault("backoff", "default");
         if ("off".equals(spec)) {
@@ -73,7 +66,7 @@ public final class ClientAgent {
                     .build();
         }
         Bootstrap b = new Bootstrap().group(group)
-                .channel(nio ? NioSocketChannel.class : uring ? IoUringSocketChannel.class : EpollSocketChannel.class)
+                .channel(transport.channel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Integer.parseInt(a.getOrDefault("timeoutMs", "10000")))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override

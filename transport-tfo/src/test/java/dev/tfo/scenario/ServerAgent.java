@@ -6,6 +6,7 @@ import dev.tfo.TfoKeyFile;
 import dev.tfo.TfoKeyRing;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -15,11 +16,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -31,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TFO echo server for scenario tests, run in a lab host. Arguments {@code key=value}: {@code port},
- * {@code transport} (epoll|io_uring), {@code queue}, {@code backlog}, {@code key}, {@code backup},
+ * {@code transport} (epoll|io_uring|nio, a {@code TestTransport} name; a test asking for io_uring calls
+ * {@code TestTransport.IO_URING.assumePresent()} first: Netty 4.1 has none), {@code queue}, {@code backlog}, {@code key}, {@code backup},
  * {@code keyfile}, {@code nocookie}, {@code quiet}, {@code tfo} ({@code off}: a listener without TCP_FASTOPEN).
  * Echoes each connection's bytes, then closes once the
  * length announced by the payload header has been echoed (so the server, not the client, holds TIME_WAIT).
@@ -53,10 +50,9 @@ public final class ServerAgent {
     private static void run(String[] args) throws Exception {
         Map<String, String> a = Agents.args(args);
         int port = Integer.parseInt(a.getOrDefault("port", "7000"));
-        boolean uring = "io_uring".equals(a.get("transport"));
+        TestTransport transport = TestTransport.of(a.getOrDefault("transport", "epoll"));
         boolean quiet = Boolean.parseBoolean(a.getOrDefault("quiet", "false"));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
-                uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+        EventLoopGroup group = transport.newGroup(2);
         TfoKeyRing ring = null;
         TfoKeyFile keyFile = null;
         if (a.containsKey("keyfile")) {
@@ -74,7 +70,7 @@ public final class ServerAgent {
             options.keys(ring);
         }
         ServerBootstrap sb = new ServerBootstrap().group(group)
-                .channel(uring ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, Integer.parseInt(a.getOrDefault("backlog", "4096")))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override

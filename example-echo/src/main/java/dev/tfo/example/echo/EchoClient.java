@@ -1,17 +1,24 @@
 package dev.tfo.example.echo;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoChannels;
+import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoResultListener;
+import dev.tfo.TfoSynDataPolicy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -22,8 +29,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A TCP Fast Open echo client: each connection sends the payload as its first flight (in the SYN when the
- * kernel holds a cookie for the server), reads until every byte is echoed, compares them, and closes.
+ * A TCP Fast Open echo client: each connection sends the payload (in the SYN when the kernel holds a cookie for
+ * the server), reads until every byte is echoed, compares them, and closes. Two ways, as a Netty user writes
+ * them: {@link Mode#FIRST_FLIGHT} hands the payload to {@code TfoBootstraps.connect}; {@link
+ * Mode#CONNECT_THEN_WRITE} connects, then writes the payload once the channel is active, with the library's
+ * handler put on each channel at its init (as a framework hook would).
  *
  * <pre>{@code
  * EchoClient client = new EchoClient(group, NettyTransport.EPOLL, new InetSocketAddress("198.18.42.10", 2222),
@@ -33,23 +43,83 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class EchoClient {
+    /** How a connection sends its payload. */
+    public enum Mode {
+        /** {@code TfoBootstraps.connect(bootstrap, server, payload)}: the payload is the first flight. */
+        FIRST_FLIGHT,
+        /** {@code connect()}, then {@code writeAndFlush(payload)} in {@code channelActive}. */
+        CONNECT_THEN_WRITE
+    }
+
     private final Bootstrap bootstrap;
     private final InetSocketAddress server;
     private final Duration timeout;
+    private final Mode mode;
+    /** The options of {@link Mode#CONNECT_THEN_WRITE}: one object for all connections (its cookie memory). */
+    private final TfoClientOptions connectThenWriteOptions;
 
     /**
+     * A client that sends each payload as a first flight ({@link Mode#FIRST_FLIGHT}).
+     *
      * @param group     the event loops (of {@code transport})
      * @param transport the transport, whose socket channel is used
      * @param server    the echo server
      * @param timeout   for the connect, and again for the whole echo
      */
     public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout) {
+        this(group, transport, server, timeout, Mode.FIRST_FLIGHT);
+    }
+
+    /**
+     * A client that sends each payload the given way.
+     *
+     * @param group     the event loops (of {@code transport})
+     * @param transport the transport, whose socket channel is used
+     * @param server    the echo server
+     * @param timeout   for the connect, and again for the whole echo
+     * @param mode      how each connection sends its payload
+     */
+    public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout,
+                      Mode mode) {
+        this(group, transport, server, timeout, mode, null);
+    }
+
+    /**
+     * A client that sends each payload the given way and tells each connection's result to {@code results}.
+     *
+     * @param group     the event loops (of {@code transport})
+     * @param transport the transport, whose socket channel is used
+     * @param server    the echo server
+     * @param timeout   for the connect, and again for the whole echo
+     * @param mode      how each connection sends its payload
+     * @param results   told the result of every connection (e.g. a {@link dev.tfo.micrometer.TfoMetrics}), or
+     *                  {@code null}
+     */
+    public EchoClient(EventLoopGroup group, NettyTransport transport, InetSocketAddress server, Duration timeout,
+                      Mode mode, TfoResultListener results) {
+        TfoClientOptions.Builder firstFlight = TfoClientOptions.builder();
+        // The echo payload is safe to replay (an echo), which the example vouches for: any first write may ride
+        // in the SYN. A client of a real protocol keeps the default TfoSynDataPolicy.replaySafe().
+        TfoClientOptions.Builder laterWrite = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any());
+        if (results != null) {
+            firstFlight.resultListener(results);
+            laterWrite.resultListener(results);
+        }
         this.bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                // Replaced per connection (clone().handler(...)); TfoBootstraps.connect still finds the options.
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                    }
+                });
+        TfoBootstraps.client(bootstrap, firstFlight.build());
         this.server = server;
         this.timeout = timeout;
+        this.mode = mode;
+        this.connectThenWriteOptions = laterWrite.build();
     }
 
     /**
@@ -63,8 +133,9 @@ public final class EchoClient {
         EchoCheck check = new EchoCheck(payload);
         TfoCounters before = countersOrNull();
         long start = System.nanoTime();
-        Future<Channel> connect = TfoBootstraps.connect(bootstrap.clone().handler(check), server,
-                Unpooled.wrappedBuffer(payload));
+        Future<Channel> connect = mode == Mode.FIRST_FLIGHT
+                ? TfoBootstraps.connect(bootstrap.clone().handler(check), server, Unpooled.wrappedBuffer(payload))
+                : connectThenWrite(check, payload);
         String where = "connection " + index + " to " + Main.hostPort(server);
         if (!connect.awaitUninterruptibly(timeout.toMillis() + 1000)) {
             connect.cancel(false);
@@ -97,6 +168,40 @@ public final class EchoClient {
         } finally {
             channel.close();
         }
+    }
+
+    /** Connects, and writes the payload once the channel is active: the pattern every Netty user writes. */
+    private Future<Channel> connectThenWrite(EchoCheck check, byte[] payload) {
+        ChannelFuture connect = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                TfoChannels.client(ch, connectThenWriteOptions);
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.writeAndFlush(Unpooled.wrappedBuffer(payload));
+                        ctx.fireChannelActive();
+                    }
+                }, check);
+            }
+        }).connect(server);
+        Promise<Channel> connected = connect.channel().eventLoop().newPromise();
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                connected.tryFailure(f.cause());
+                return;
+            }
+            // With a cookie the connect completes before the handshake: wait for the verdict, as the
+            // first-flight path does, so that both modes report the same way.
+            TfoResult.of(connect.channel()).addListener(r -> {
+                if (r.isSuccess()) {
+                    connected.trySuccess(connect.channel());
+                } else {
+                    connected.tryFailure(r.cause());
+                }
+            });
+        });
+        return connected;
     }
 
     /** The namespace's TFO counters, or {@code null} where there are none (not Linux). */

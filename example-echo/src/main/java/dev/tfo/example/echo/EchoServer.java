@@ -2,6 +2,8 @@ package dev.tfo.example.echo;
 
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoResultListener;
+import dev.tfo.TfoServerOptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -49,12 +51,33 @@ public final class EchoServer implements AutoCloseable {
      */
     public static EchoServer start(EventLoopGroup group, NettyTransport transport, InetSocketAddress address,
                                    PrintStream log) throws EchoException {
+        return start(group, transport, address, log, null);
+    }
+
+    /**
+     * Binds a TFO-enabled echo server whose accepted connections' results also go to {@code results} (e.g. a
+     * {@link dev.tfo.micrometer.TfoMetrics}).
+     *
+     * @param group     the event loops (of {@code transport})
+     * @param transport the transport, whose server channel is used
+     * @param address   where to listen; port 0 picks a free port (see {@link #localAddress()})
+     * @param log       where the per-connection lines go
+     * @param results   told the result of every accepted connection, or {@code null}
+     * @throws EchoException when the address cannot be bound (e.g. the port is in use)
+     */
+    public static EchoServer start(EventLoopGroup group, NettyTransport transport, InetSocketAddress address,
+                                   PrintStream log, TfoResultListener results) throws EchoException {
         AtomicInteger accepted = new AtomicInteger();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
                 .childHandler(new EchoHandler(accepted, log));
-        TfoBootstraps.server(bootstrap, TFO_QUEUE_LENGTH);
+        if (results == null) {
+            TfoBootstraps.server(bootstrap, TFO_QUEUE_LENGTH);
+        } else {
+            TfoBootstraps.server(bootstrap,
+                    TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH).resultListener(results).build());
+        }
         ChannelFuture bind = bootstrap.bind(address).awaitUninterruptibly();
         if (!bind.isSuccess()) {
             throw new EchoException("cannot listen on " + Main.hostPort(address) + ": "

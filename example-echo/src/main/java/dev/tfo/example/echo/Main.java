@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
                 "  example-echo -l                     # server + client in one process",
                 "  example-echo --listen-only -p 2222  # server only, until SIGTERM/SIGINT",
                 "  example-echo -s 198.18.42.10 --count 10 --json",
+                "  example-echo --listen-only --metrics-port 9464  # Prometheus text on http://127.0.0.1:9464/metrics",
                 "", "Exit status: 0 all echoed intact, 1 failure, 2 bad usage."})
 public final class Main implements Callable<Integer> {
     /** Exit status of a failure (connection, bind, corrupted echo). */
@@ -79,12 +80,30 @@ public final class Main implements Callable<Integer> {
             description = "Netty transport (default: epoll, else io_uring, else nio). Only epoll and io_uring do TFO.")
     NettyTransport transport;
 
+    @Option(names = "--connect-then-write",
+            description = "Connect, then write the message once the channel is active (the usual Netty pattern; "
+                    + "the library's handler is put on each channel at its init) instead of handing it to "
+                    + "TfoBootstraps.connect as the first flight.")
+    boolean connectThenWrite;
+
     @Option(names = "--json", description = "JSON Lines on stdout: one object per connection, then a summary.")
     boolean json;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
             description = "Connect timeout, and echo timeout, per connection (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
+
+    @Option(names = "--metrics", description = "At exit, print the TFO meters (Prometheus text format).")
+    boolean metrics;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "While running, serve the TFO meters in the Prometheus text format on "
+                    + "http://HOST:PORT" + EchoMetrics.PATH + " (0: any free port).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "HOST",
+            description = "The address for --metrics-port (default: " + DEFAULT_HOST + ").")
+    String metricsHost;
 
     @Option(names = "--diagnose", description = "Print what TCP Fast Open can do here, and the kernel's counters; exit.")
     boolean diagnose;
@@ -205,6 +224,12 @@ public final class Main implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw usage("--timeout must be at least 1 second, was " + timeoutSeconds);
         }
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw usage("--metrics-port out of range: " + metricsPort + " (0..65535)");
+        }
+        if (metricsHost != null && metricsPort == null) {
+            throw usage("--metrics-host needs --metrics-port");
+        }
     }
 
     private ParameterException usage(String message) {
@@ -213,19 +238,22 @@ public final class Main implements Callable<Integer> {
 
     /** {@code --listen-only}: serve until SIGTERM/SIGINT, then stop gracefully. */
     private int serve(NettyTransport chosen) throws EchoException {
-        EventLoopGroup group = chosen.newGroup(0);
         InetSocketAddress address = host == null ? new InetSocketAddress(port) : resolve(host, port);
+        EchoMetrics meters = startMetrics(out);
+        EventLoopGroup group = chosen.newGroup(0);
         EchoServer server;
         try {
-            server = EchoServer.start(group, chosen, address, out);
+            server = EchoServer.start(group, chosen, address, out, meters == null ? null : meters.tfo());
         } catch (EchoException e) {
             shutdown(group);
+            closeMetrics(meters, out);
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("server: shutting down");
             server.close();
             shutdown(group);
+            closeMetrics(meters, out);
         }, "example-echo-shutdown"));
         server.closeFuture().syncUninterruptibly();
         return 0;
@@ -234,21 +262,26 @@ public final class Main implements Callable<Integer> {
     /** Client, and with {@code -l} the server it connects to, in this process. */
     private int echo(NettyTransport chosen) throws EchoException {
         byte[] payload = payload();
+        InetSocketAddress target = resolve(host == null ? DEFAULT_HOST : host, port);
+        // The server's and the meters' lines go to stderr in JSON mode, so that stdout stays JSON Lines.
+        PrintStream log = json ? err : out;
+        EchoMetrics meters = startMetrics(log);
         EventLoopGroup group = chosen.newGroup(2);
         EchoServer server = null;
         try {
-            InetSocketAddress target = resolve(host == null ? DEFAULT_HOST : host, port);
             if (listen) {
-                // The server's lines go to stderr in JSON mode, so that stdout stays JSON Lines.
-                server = EchoServer.start(group, chosen, target, json ? err : out);
+                server = EchoServer.start(group, chosen, target, log, meters == null ? null : meters.tfo());
                 target = server.localAddress();
             }
             if (!json) {
                 out.println("client: " + count + (count == 1 ? " connection" : " connections") + " to "
-                        + hostPort(target) + " over " + chosen + ", " + payload.length + "-byte payload");
+                        + hostPort(target) + " over " + chosen + ", " + payload.length + "-byte payload"
+                        + (connectThenWrite ? ", connect then write" : ", first flight"));
             }
             Report report = json ? Report.jsonLines(out) : Report.human(out);
-            EchoClient client = new EchoClient(group, chosen, target, Duration.ofSeconds(timeoutSeconds));
+            EchoClient client = new EchoClient(group, chosen, target, Duration.ofSeconds(timeoutSeconds),
+                    connectThenWrite ? EchoClient.Mode.CONNECT_THEN_WRITE : EchoClient.Mode.FIRST_FLIGHT,
+                    meters == null ? null : meters.tfo());
             List<ConnectionResult> results = new ArrayList<>(count);
             for (int i = 1; i <= count; i++) {
                 ConnectionResult result = client.echo(i, payload);
@@ -267,7 +300,31 @@ public final class Main implements Callable<Integer> {
                 server.close();
             }
             shutdown(group);
+            closeMetrics(meters, log);
         }
+    }
+
+    /** The run's meters, when {@code --metrics} or {@code --metrics-port} asks for them; else {@code null}. */
+    private EchoMetrics startMetrics(PrintStream log) throws EchoException {
+        if (!metrics && metricsPort == null) {
+            return null;
+        }
+        InetSocketAddress serveOn = metricsPort == null ? null
+                : resolve(metricsHost == null ? DEFAULT_HOST : metricsHost, metricsPort);
+        return EchoMetrics.start(serveOn, log);
+    }
+
+    /** At exit: prints the meters when {@code --metrics} asked for them, and stops serving them. */
+    private void closeMetrics(EchoMetrics meters, PrintStream log) {
+        if (meters == null) {
+            return;
+        }
+        if (metrics) {
+            log.println("metrics (Prometheus text format):");
+            log.print(meters.scrape());
+            log.flush();
+        }
+        meters.close();
     }
 
     private byte[] payload() {

@@ -30,13 +30,23 @@ class EchoClientTest {
     @ParameterizedTest
     @EnumSource(NettyTransport.class)
     void roundTripIsIntactWithAnExplainedOutcome(NettyTransport transport) throws Exception {
+        roundTrips(transport, EchoClient.Mode.FIRST_FLIGHT);
+    }
+
+    @ParameterizedTest
+    @EnumSource(NettyTransport.class)
+    void connectThenWriteRoundTripIsIntactWithAnExplainedOutcome(NettyTransport transport) throws Exception {
+        roundTrips(transport, EchoClient.Mode.CONNECT_THEN_WRITE);
+    }
+
+    private static void roundTrips(NettyTransport transport, EchoClient.Mode mode) throws Exception {
         Assumptions.assumeTrue(transport.unavailabilityCause() == null,
                 () -> transport + " unavailable here: " + transport.unavailabilityCause());
         EventLoopGroup group = transport.newGroup(2);
         PrintStream log = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         try (EchoServer server = EchoServer.start(group, transport,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), log)) {
-            EchoClient client = new EchoClient(group, transport, server.localAddress(), Duration.ofSeconds(10));
+            EchoClient client = new EchoClient(group, transport, server.localAddress(), Duration.ofSeconds(10), mode);
             byte[] small = "hello".getBytes(StandardCharsets.US_ASCII);
             byte[] large = new byte[1 << 20];
             new Random(42).nextBytes(large);

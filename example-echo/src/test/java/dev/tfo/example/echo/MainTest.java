@@ -1,5 +1,6 @@
 package dev.tfo.example.echo;
 
+import dev.tfo.testkit.PrometheusText;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoSupport;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -18,10 +20,13 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line: parsing, validation, exit codes, one-line errors, and whole runs in this JVM. */
@@ -35,7 +40,8 @@ class MainTest {
         Cli cli = Cli.run("--help");
         assertEquals(0, cli.exitCode(), cli::toString);
         for (String flag : List.of("-s, --server", "-p, --port", "-l, --listen", "--listen-only", "--count",
-                "--message", "--size", "--transport", "--json", "--diagnose", "-h, --help")) {
+                "--message", "--size", "--transport", "--json", "--metrics", "--metrics-port", "--metrics-host", "--diagnose",
+                "-h, --help")) {
             assertTrue(cli.out().contains(flag), () -> flag + " missing from\n" + cli.out());
         }
         assertTrue(cli.out().contains("default: 2222"), cli::toString);
@@ -57,6 +63,9 @@ class MainTest {
             "--transport kqueue|Invalid value for option '--transport'",
             "--timeout 0|--timeout must be at least 1 second",
             "surplus|Unmatched argument at index 0: 'surplus'",
+            "--metrics-port 65536|--metrics-port out of range: 65536 (0..65535)",
+            "--metrics-port -1|--metrics-port out of range: -1",
+            "--metrics-host 127.0.0.1|--metrics-host needs --metrics-port",
     })
     void badUsageIsOneLineOnStderrAndExitTwo(String spec) {
         String[] parts = spec.split("\\|");
@@ -185,6 +194,58 @@ class MainTest {
         assertEquals("2", summary.get("intact"));
         // The server's lines go to stderr, keeping stdout pure JSON Lines.
         assertTrue(cli.err().contains("server: connection 2 from"), cli::toString);
+    }
+
+    /**
+     * {@code --metrics} prints the meters at exit (on stderr with {@code --json}): one connection counted per
+     * client outcome reported, and one per server line, under this run's transport.
+     */
+    @Test
+    void selfConnectWithMetricsPrintsTheMetersAtExit() {
+        Cli cli = Cli.run("-l", "-p", "0", "--count", "3", "--json", "--metrics");
+        assertEquals(0, cli.exitCode(), cli::toString);
+        assertEquals(4, cli.outLines().size(), "stdout stays JSON Lines: " + cli);
+        assertTrue(cli.errLines().contains("metrics (Prometheus text format):"), cli::toString);
+        assertTrue(cli.err().contains("# TYPE tfo_connections_total counter"), cli::toString);
+        Map<String, Double> samples = PrometheusText.samplesIn(cli.err());
+        String transport = NettyTransport.best().toString();
+        for (TfoOutcome o : TfoOutcome.values()) {
+            boolean server = o == TfoOutcome.SYN_DATA_ACCEPTED || o == TfoOutcome.NO_SYN_DATA;
+            long expected = server
+                    ? cli.errLines().stream().filter(l -> l.startsWith("server: connection ") && l.contains(": " + o + " (")).count()
+                    : cli.outLines().subList(0, 3).stream().filter(l -> o.name().equals(Json.fields(l).get("outcome"))).count();
+            assertEquals(expected, PrometheusText.sum(samples, "tfo_connections_total",
+                    Map.of("outcome", o.name(), "side", server ? "server" : "client", "transport", transport)), o + " " + cli);
+        }
+        assertEquals(3.0, PrometheusText.sum(samples, "tfo_connections_total", Map.of("side", "client")), cli::toString);
+        assertEquals(3.0, PrometheusText.sum(samples, "tfo_connections_total", Map.of("side", "server")), cli::toString);
+        assertTrue(samples.containsKey("tfo_backoff_destinations"), cli::toString);
+        assertTrue(samples.containsKey("tfo_kernel_active_connections_total"), cli::toString);
+    }
+
+    @Test
+    void metricsPortServesWhileRunningAndStopsAtExit() throws Exception {
+        Cli cli = Cli.run("-l", "-p", "0", "--count", "1", "--metrics-port", "0");
+        assertEquals(0, cli.exitCode(), cli::toString);
+        String serving = cli.outLines().stream().filter(l -> l.startsWith("metrics: serving")).findFirst().orElseThrow(
+                () -> new AssertionError("no serving line: " + cli));
+        Matcher m = Pattern
+                .compile("metrics: serving the Prometheus text format on http://127\\.0\\.0\\.1:(\\d+)/metrics")
+                .matcher(serving);
+        assertTrue(m.matches(), serving);
+        assertFalse(cli.out().contains("# TYPE"), "no --metrics, nothing printed at exit: " + cli);
+        int port = Integer.parseInt(m.group(1));
+        assertThrows(ConnectException.class, () -> new Socket(InetAddress.getLoopbackAddress(), port).close(),
+                "the endpoint is closed at exit");
+    }
+
+    @Test
+    void metricsPortInUseIsOneLineAndExitOne() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Cli cli = Cli.run("-l", "-p", "0", "--metrics-port", String.valueOf(taken.getLocalPort()));
+            assertFailure(cli, "cannot serve metrics on 127.0.0.1:" + taken.getLocalPort() + ": ");
+            assertTrue(cli.err().contains("Address already in use"), cli::toString);
+        }
     }
 
     @Test

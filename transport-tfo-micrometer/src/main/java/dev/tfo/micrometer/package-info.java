@@ -1,0 +1,12 @@
+/**
+ * Micrometer meters for transport-tfo: {@link dev.tfo.micrometer.TfoMetrics} counts connections by TCP Fast
+ * Open outcome, exposes the kernel's {@code TCPFastOpen*} counters and the backoff's state.
+ *
+ * <pre>{@code
+ * TfoMetrics metrics = new TfoMetrics();
+ * metrics.bindTo(registry);
+ * TfoBootstraps.client(bootstrap, metrics.clientOptions());
+ * TfoBootstraps.server(serverBootstrap, metrics.serverOptions());
+ * }</pre>
+ */
+package dev.tfo.micrometer;

@@ -1,0 +1,167 @@
+package dev.tfo.micrometer;
+
+import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoClientOptions;
+import dev.tfo.TfoResult;
+import dev.tfo.TfoServerOptions;
+import dev.tfo.testkit.TestTransport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An echo server set up with given {@link TfoServerOptions}, and clients that send one request per connection
+ * and wait for its echo, on epoll or io_uring: the traffic the netns tests measure.
+ */
+final class Echo implements AutoCloseable {
+    /**
+     * A native transport (the two that do TFO): the testkit's {@link TestTransport}. The channel classes are
+     * {@code null} for a transport this Netty line lacks (io_uring on 4.1), whose {@code new Echo(kind)} aborts
+     * the test with the declared reason.
+     */
+    enum Kind {
+        EPOLL(TestTransport.EPOLL),
+        IO_URING(TestTransport.IO_URING);
+
+        final String tag;
+        final TestTransport transport;
+        final Class<? extends ServerChannel> serverChannel;
+        final Class<? extends Channel> channel;
+
+        Kind(TestTransport transport) {
+            this.tag = transport.displayName();
+            this.transport = transport;
+            boolean present = transport.declaredAbsence().isEmpty();
+            this.serverChannel = present ? transport.serverChannel() : null;
+            this.channel = present ? transport.channel() : null;
+        }
+    }
+
+    final Kind kind;
+    final EventLoopGroup group;
+    /** The result of every accepted connection, seen by the server's own pipeline (after the binder's). */
+    final BlockingQueue<TfoResult> accepted = new LinkedBlockingQueue<>();
+    private Channel server;
+
+    Echo(Kind kind) {
+        this.kind = kind;
+        this.group = kind.transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
+    }
+
+    /** Starts the echo server on {@code ip}, a port of its own. */
+    InetSocketAddress serve(String ip, TfoServerOptions options) throws InterruptedException {
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(kind.serverChannel)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        TfoResult.of(ch).addListener(f -> accepted.add((TfoResult) f.getNow()));
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ctx.writeAndFlush(msg);
+                            }
+                        });
+                    }
+                });
+        server = TfoBootstraps.server(sb, options).bind(new InetSocketAddress(ip, 0)).sync().channel();
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    /** The server's result of the next accepted connection. */
+    TfoResult nextAccepted() throws InterruptedException {
+        TfoResult r = accepted.poll(10, TimeUnit.SECONDS);
+        if (r == null) {
+            throw new AssertionError("no connection accepted within 10 s");
+        }
+        return r;
+    }
+
+    /** One first flight through {@link TfoBootstraps#connect}, echoed intact; the client's result. */
+    TfoResult firstFlight(InetSocketAddress to, TfoClientOptions options, String request) throws Exception {
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        Bootstrap b = new Bootstrap().group(group).channel(kind.channel).handler(collector(request.length(), echoed));
+        TfoBootstraps.client(b, options);
+        Channel ch = TfoBootstraps.connect(b, to, ascii(request)).get(10, TimeUnit.SECONDS);
+        return finish(ch, request, echoed);
+    }
+
+    /** Connect, then write: the pattern of frameworks. {@code bootstrap} comes from {@link #collector}'s user. */
+    static TfoResult connectThenWrite(Bootstrap bootstrap, InetSocketAddress to, String request,
+                                      CompletableFuture<String> echoed) throws Exception {
+        Channel ch = bootstrap.connect(to).sync().channel();
+        ch.writeAndFlush(ascii(request));
+        return finish(ch, request, echoed);
+    }
+
+    private static TfoResult finish(Channel ch, String request, CompletableFuture<String> echoed) throws Exception {
+        String got = echoed.get(10, TimeUnit.SECONDS);
+        if (!request.equals(got)) {
+            throw new AssertionError("echo of " + request + ": " + got);
+        }
+        TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
+        ch.closeFuture().await(10, TimeUnit.SECONDS);
+        return result;
+    }
+
+    /** Collects {@code expected} bytes into {@code sink}, then closes the connection. */
+    static ChannelHandler collector(int expected, CompletableFuture<String> sink) {
+        return new ChannelInboundHandlerAdapter() {
+            private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf buf = (ByteBuf) msg;
+                try {
+                    byte[] bytes = new byte[buf.readableBytes()];
+                    buf.readBytes(bytes);
+                    got.writeBytes(bytes);
+                } finally {
+                    buf.release();
+                }
+                if (got.size() >= expected) {
+                    sink.complete(got.toString(StandardCharsets.US_ASCII));
+                    ctx.close();
+                }
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                sink.complete(got.toString(StandardCharsets.US_ASCII));
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                sink.completeExceptionally(cause);
+                ctx.close();
+            }
+        };
+    }
+
+    static ByteBuf ascii(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (server != null) {
+            server.close().sync();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).sync();
+    }
+}
