@@ -23,7 +23,7 @@ git archive "$COMMIT" | tar -x -C "$WORK"
 ./mvnw -q -B -pl benchmarks,example-echo -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-AFTER="this tree, $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes')"
+AFTER="this tree, $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!benchmarks/results' || echo ' + uncommitted changes')"
 "$JAVA" -cp "$CP" dev.tfo.bench.ExampleBeforeAfter "$COMMIT ($(git rev-parse --short "$COMMIT"^{commit}))" \
     "$WORK/example-echo/target/example-echo.jar" "$AFTER" example-echo/target/example-echo.jar \
     benchmarks/results/example-before-after.md "$@"
