@@ -30,6 +30,7 @@ PACKAGES=(
   "ps procps"
   "curl curl"
   "redis-server redis-server"
+  "strace strace"
 )
 
 # The Maven runs, one per line: "BUILD_DIR ARGS...". Each builds into its own folder (-Dtfo.buildDir), so the

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Runs every benchmark of the benchmarks module once and writes benchmarks/results/{results.md,latency.png}.
-#   sudo benchmarks/run.sh                      # from the repository root (root: network namespaces, TUN)
+# Runs every benchmark of the benchmarks module once and writes benchmarks/results/{results.md,latency.png,
+# frameworks.png,latency-samples.csv}.
+#   sudo benchmarks/run.sh                      # from the repository root (root: network namespaces, TUN); ~7 min
 #   sudo benchmarks/run.sh --iterations 500 --rtts 20,50,100 --out /tmp/bench
-#   sudo benchmarks/run.sh --only latency       # latency | overhead | blackhole, comma-separated
-# Needs: JDK 17 (./mvnw fetches Maven), gcc (the testkit's delay wire is compiled on first use), ip (iproute2).
+#   sudo benchmarks/run.sh --only latency       # latency | frameworks | overhead | alloc | blackhole, comma-separated
+#   sudo benchmarks/run.sh --only overhead,alloc --out /tmp/overhead   # overhead + allocation profile only
+# Needs: JDK 17 (./mvnw fetches Maven), gcc (the testkit's delay wire is compiled on first use), ip (iproute2),
+# strace (the allocation profile's system-call counts).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then

@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs the benchmarks of issue 5 and writes {@code results.md} and {@code latency.png}.
+ * Runs the benchmarks and writes {@code results.md}, {@code latency.png}, {@code frameworks.png} and
+ * {@code latency-samples.csv}.
  *
  * <pre>
  *   benchmarks/run.sh [--out DIR] [--iterations N] [--rtts 20,50] ...     (root: network namespaces)
@@ -22,7 +23,8 @@ import java.util.Locale;
  *
  * <p>Layout: a {@link Lab} with a client and a server namespace ({@code tcp_fastopen=3} in each), joined by
  * one {@link DelayWire} per round-trip time (one-way delay RTT/2), plus a wire of RTT 20 ms that drops
- * SYNs carrying data (the black hole). The server JVM runs in the server namespace, the client JVMs in the
+ * SYNs carrying data (the black hole), and one for the frameworks (Reactor Netty, gRPC-java). The server JVMs
+ * run in the server namespace, the client JVMs in the
  * client namespace (Netty reads {@code tcp_fastopen} once per JVM, and cookies and counters are per
  * namespace); this main only orchestrates, in the root namespace. The overhead benchmark runs on the
  * loopback of a third namespace.
@@ -48,6 +50,14 @@ public final class BenchMain {
         boolean latency = true;
         boolean overhead = true;
         boolean blackhole = true;
+        boolean frameworks = true;
+        boolean alloc = true;
+        int allocConnections = 5000;
+        int allocWarmupRounds = 40;
+        int syscallConnections = 2000;
+        int frameworkIterations = 200;
+        int frameworkRtt = 20;
+        int frameworkLoopbackWarmup = 300;
         int overheadRounds = 60;
         int overheadWarmupRounds = 6;
         int overheadConnections = 500;
@@ -72,11 +82,23 @@ public final class BenchMain {
                     case "--overhead-connections": c.overheadConnections = Integer.parseInt(v); i++; break;
                     case "--overhead-concurrency": c.overheadConcurrency = Integer.parseInt(v); i++; break;
                     case "--blackhole-connections": c.blackholeConnections = Integer.parseInt(v); i++; break;
+                    case "--alloc-connections": c.allocConnections = Integer.parseInt(v); i++; break;
+                    case "--alloc-warmup-rounds": c.allocWarmupRounds = Integer.parseInt(v); i++; break;
+                    case "--syscall-connections": c.syscallConnections = Integer.parseInt(v); i++; break;
+                    case "--framework-iterations": c.frameworkIterations = Integer.parseInt(v); i++; break;
+                    case "--framework-rtt": c.frameworkRtt = Integer.parseInt(v); i++; break;
+                    case "--framework-loopback-warmup": c.frameworkLoopbackWarmup = Integer.parseInt(v); i++; break;
                     case "--only": {
                         List<String> only = List.of(v.split(","));
                         c.latency = only.contains("latency");
                         c.overhead = only.contains("overhead");
                         c.blackhole = only.contains("blackhole");
+                        c.frameworks = only.contains("frameworks");
+                        c.alloc = only.contains("alloc");
+                        if (!c.latency && !c.overhead && !c.blackhole && !c.frameworks && !c.alloc) {
+                            throw new IllegalArgumentException("--only " + v + ": none of latency, frameworks,"
+                                    + " overhead, alloc, blackhole\n" + USAGE);
+                        }
                         i++;
                         break;
                     }
@@ -102,15 +124,18 @@ public final class BenchMain {
     }
 
     static final String USAGE = "usage: BenchMain [--out DIR] [--iterations N] [--warmup N] [--loopback-warmup N] [--rtts 20,50]\n"
-            + "  [--request-bytes N] [--response-bytes N] [--only latency,overhead,blackhole]\n"
+            + "  [--request-bytes N] [--response-bytes N] [--only latency,frameworks,overhead,alloc,blackhole]\n"
+            + "  [--framework-iterations N] [--framework-rtt MS] [--framework-loopback-warmup N]\n"
             + "  [--overhead-rounds N] [--overhead-connections N] [--overhead-concurrency N]\n"
-            + "  [--blackhole-connections N]\n"
+            + "  [--alloc-connections N] [--alloc-warmup-rounds N] [--syscall-connections N] [--blackhole-connections N]\n"
             + "Needs root (network namespaces, TUN devices) and gcc (the delay wire).";
 
     /** Everything measured. */
     static final class Results {
         final List<LatencyResult> latency = new ArrayList<>();
+        FrameworkResult frameworks;
         OverheadResult overhead;
+        AllocationResult alloc;
         BlackholeResult blackhole;
         final String machine = Machine.describe();
         String priority = "?";
@@ -128,6 +153,9 @@ public final class BenchMain {
         try (Lab lab = Lab.create()) {
             Host client = lab.host("bench-client").sysctl("net.ipv4.tcp_fastopen", "3");
             Host server = lab.host("bench-server").sysctl("net.ipv4.tcp_fastopen", "3");
+            if (c.frameworks) {
+                results.frameworks = Frameworks.run(c, client, server);
+            }
             if (c.latency || c.blackhole) {
                 HostProcess srv = server.startJava(JVM, BenchServer.class, Integer.toString(PORT),
                         Integer.toString(c.requestBytes), Integer.toString(c.responseBytes),
@@ -142,10 +170,15 @@ public final class BenchMain {
                 srv.close();
                 check(srv);
             }
-            if (c.overhead) {
+            if (c.overhead || c.alloc) {
                 Host loop = lab.host("bench-loop").sysctl("net.ipv4.tcp_fastopen", "3")
                         .sysctl("net.ipv4.ip_local_port_range", "1024 65535");
-                results.overhead = Overhead.run(c, loop);
+                if (c.overhead) {
+                    results.overhead = Overhead.run(c, loop);
+                }
+                if (c.alloc) {
+                    results.alloc = AllocationProfile.run(c, loop);
+                }
             }
         }
         return results;
@@ -164,11 +197,12 @@ public final class BenchMain {
             wires.add(wire);
             args.add(label + "=" + wire.address(server).getHostAddress() + ":" + PORT);
         }
-        log("latency: " + c.iterations + " iterations (+" + c.warmup + " warm-up) x 3 variants at RTT " + c.rtts
+        log("latency: " + c.iterations + " iterations (+" + c.warmup + " warm-up) x " + Variant.values().length
+                + " variants at RTT " + c.rtts
                 + " ms");
         HostProcess cli = client.startJava(JVM, LatencyClient.class, args.toArray(String[]::new));
-        long expected = (long) c.iterations * c.rtts.size() * 3;
-        long budgetMs = 60_000 + (c.iterations + c.warmup) * c.rtts.stream().mapToLong(r -> 8L * r).sum();
+        long expected = (long) c.iterations * c.rtts.size() * Variant.values().length;
+        long budgetMs = 60_000 + (c.iterations + c.warmup) * c.rtts.stream().mapToLong(r -> 12L * r).sum();
         long deadline = System.currentTimeMillis() + budgetMs;
         while (cli.isAlive() && System.currentTimeMillis() < deadline) {
             sleep(5000);
@@ -200,6 +234,37 @@ public final class BenchMain {
             }
         }
         return out;
+    }
+
+    /**
+     * Every measured connection or request: the latency benchmark's (variant = {@link Variant#key()}) and the
+     * framework benchmark's (variant = case-plain or case-tfo, e.g. {@code grpc-tfo}; no connect time, no kernel
+     * RTT: -1).
+     */
+    static String samplesCsv(Results r) {
+        StringBuilder csv = new StringBuilder("rtt_ms,variant,iteration,latency_ms,connect_ms,active_delta,"
+                + "active_fail_delta,outcome,kernel_rtt_ms\n");
+        for (LatencyResult l : r.latency) {
+            for (Variant v : Variant.values()) {
+                for (LatencyResult.Sample s : l.samples.get(v)) {
+                    csv.append(String.format(Locale.ROOT, "%.0f,%s,%d,%.4f,%.4f,%d,%d,%s,%.3f%n", l.nominalRttMs,
+                            v.key(), s.iteration(), s.latencyMs(), s.connectMs(), s.active(), s.activeFail(),
+                            s.outcome(), s.kernelRttMs()));
+                }
+            }
+        }
+        if (r.frameworks != null) {
+            for (FrameworkCase fc : FrameworkCase.values()) {
+                for (boolean tfo : new boolean[] {false, true}) {
+                    for (FrameworkResult.Sample s : r.frameworks.samples(fc, tfo)) {
+                        csv.append(String.format(Locale.ROOT, "%.0f,%s-%s,%d,%.4f,-1,%d,%d,%s,-1%n",
+                                r.frameworks.nominalRttMs, fc.key(), tfo ? "tfo" : "plain", s.iteration(),
+                                s.latencyMs(), s.active(), s.activeFail(), s.outcome()));
+                    }
+                }
+            }
+        }
+        return csv.toString();
     }
 
     /** Fails on leak reports or exceptions printed by a benchmark JVM. */
@@ -234,21 +299,17 @@ public final class BenchMain {
         System.out.println(md);
         Files.createDirectories(c.out);
         Files.writeString(c.out.resolve("results.md"), md);
+        if (!r.latency.isEmpty() || r.frameworks != null) {
+            Files.writeString(c.out.resolve("latency-samples.csv"), samplesCsv(r));
+        }
         if (!r.latency.isEmpty()) {
-            StringBuilder csv = new StringBuilder("rtt_ms,variant,iteration,latency_ms,connect_ms,active_delta,"
-                    + "active_fail_delta,outcome,kernel_rtt_ms\n");
-            for (LatencyResult l : r.latency) {
-                for (Variant v : Variant.values()) {
-                    for (LatencyResult.Sample s : l.samples.get(v)) {
-                        csv.append(String.format(Locale.ROOT, "%.0f,%s,%d,%.4f,%.4f,%d,%d,%s,%.3f%n", l.nominalRttMs,
-                                v.key(), s.iteration(), s.latencyMs(), s.connectMs(), s.active(), s.activeFail(),
-                                s.outcome(), s.kernelRttMs()));
-                    }
-                }
-            }
-            Files.writeString(c.out.resolve("latency-samples.csv"), csv);
             Path png = c.out.resolve("latency.png");
             Report.chart(r, png);
+            log("wrote " + png.toAbsolutePath());
+        }
+        if (r.frameworks != null) {
+            Path png = c.out.resolve("frameworks.png");
+            Report.frameworkChart(r.frameworks, png);
             log("wrote " + png.toAbsolutePath());
         }
         log("wrote " + c.out.resolve("results.md").toAbsolutePath());

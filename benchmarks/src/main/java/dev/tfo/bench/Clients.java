@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 
@@ -22,7 +23,7 @@ import dev.tfo.TfoClientOptions;
 import java.net.SocketAddress;
 
 /**
- * The client side of the three {@link Variant}s, built once per target, with the SAME application handler
+ * The client side of the {@link Variant}s, built once per target, with the SAME application handler
  * ({@link ResponseReader}) and the same request buffer in each, so that only the way of connecting differs.
  *
  * <p>A connection ends when the whole response has been read: the reader stamps {@link #DONE_AT}
@@ -36,10 +37,16 @@ final class Clients {
     /** The kernel's smoothed RTT ({@code tcpi_rtt}, microseconds) when the response was in; set when asked. */
     static final AttributeKey<Long> KERNEL_RTT = AttributeKey.valueOf(Clients.class, "kernelRtt");
 
+    /** The kernel's own {@code TCP_FASTOPEN_CONNECT} ({@code setsockopt(IPPROTO_TCP, 30, 1)}), set raw. */
+    static final IntegerUnixChannelOption KERNEL_FASTOPEN_CONNECT =
+            new IntegerUnixChannelOption("TCP_FASTOPEN_CONNECT", 6, 30);
+
     final ByteBuf request;
     final Bootstrap plain;
     final Bootstrap hand;
+    /** {@code TfoBootstraps.client}: both library variants (first flight and connect-then-write) use it. */
     final Bootstrap helper;
+    final Bootstrap handCtw;
     private final ChannelFutureListener writeRequest;
 
     /**
@@ -60,7 +67,7 @@ final class Clients {
     Clients(EventLoopGroup group, int requestBytes, int responseBytes, TfoClientOptions helperOptions,
             boolean kernelRtt) {
         this.request = Unpooled.unreleasableBuffer(
-                Unpooled.directBuffer(requestBytes).writeBytes(Payloads.pattern(requestBytes, 'Q')));
+                Unpooled.directBuffer(requestBytes).writeBytes(Payloads.request(requestBytes)));
         ChannelHandler reader = new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -85,6 +92,7 @@ final class Clients {
         this.hand = base.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, true).handler(handInit);
         this.helper = helperOptions == null ? TfoBootstraps.client(base.clone().handler(reader))
                 : TfoBootstraps.client(base.clone().handler(reader), helperOptions);
+        this.handCtw = base.clone().option(KERNEL_FASTOPEN_CONNECT, 1).handler(reader);
         this.writeRequest = f -> {
             if (f.isSuccess()) {
                 f.channel().attr(CONNECTED_AT).set(System.nanoTime());
@@ -113,6 +121,29 @@ final class Clients {
     /** Starts a TfoBootstraps connection. */
     Future<Channel> helper(SocketAddress server) {
         return TfoBootstraps.connect(helper, server, request.duplicate());
+    }
+
+    /**
+     * Starts a connect-then-write connection ({@link Variant#connectThenWrite()}): connect, then
+     * {@code writeAndFlush(request)} on the event loop once the connect future succeeded. The returned future
+     * is the connect's.
+     */
+    ChannelFuture connectThenWrite(Variant v, SocketAddress server) {
+        return bootstrap(v).connect(server).addListener(writeRequest);
+    }
+
+    /** The bootstrap of a variant. */
+    Bootstrap bootstrap(Variant v) {
+        switch (v) {
+            case PLAIN:
+                return plain;
+            case HAND_TFO:
+                return hand;
+            case HAND_CTW:
+                return handCtw;
+            default:
+                return helper;
+        }
     }
 
     /** Reads the fixed-size response, stamps {@link #DONE_AT}, closes. */

@@ -4,6 +4,7 @@ import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -16,9 +17,10 @@ import java.util.Locale;
 
 /**
  * The latency benchmark's client, run in the CLIENT namespace ({@code tcp_fastopen=3}): for each target
- * (a server address behind a delay wire), request/response on a NEW connection, the three {@link Variant}s
- * interleaved round-robin (round {@code i} starts with variant {@code i mod 3}) so that noise hits them
- * alike. The TFO counters of the namespace are read around every connection, so each connection's
+ * (a server address behind a delay wire), request/response on a NEW connection, the {@link Variant}s
+ * interleaved round-robin (round {@code i} starts with variant {@code i mod n}) so that noise hits them
+ * alike. The connect-then-write variants with a TFO client ({@link Variant#HAND_CTW}, {@link Variant#TFO_CTW})
+ * are written as the habit: {@code connect().sync()} on the caller's thread, then {@code writeAndFlush}. The TFO counters of the namespace are read around every connection, so each connection's
  * {@code TCPFastOpenActive} delta is known.
  *
  * <p>Args: {@code ITERATIONS WARMUP LOOPBACK_WARMUP REQUEST_BYTES RESPONSE_BYTES LABEL=HOST:PORT ...}: measured
@@ -44,26 +46,30 @@ public final class LatencyClient {
         TfoCounters before = TfoCounters.snapshot();
         long t0 = System.nanoTime();
         Channel ch;
-        String outcome = "-";
         switch (v) {
-            case PLAIN: {
-                ChannelFuture cf = clients.plain(server);
-                ch = cf.channel();
+            case PLAIN:
+                ch = clients.plain(server).channel();
                 break;
-            }
-            case HAND_TFO: {
-                ChannelFuture cf = clients.hand(server);
-                ch = cf.channel();
+            case HAND_TFO:
+                ch = clients.hand(server).channel();
                 break;
-            }
-            default: {
+            case TFO_BOOTSTRAPS: {
                 Future<Channel> f = clients.helper(server);
                 if (!f.await(TIMEOUT_MILLIS) || !f.isSuccess()) {
                     return new Sample(-1, -1, 0, 0, "FAILED:" + f.cause(), -1);
                 }
                 ch = f.getNow();
-                Future<TfoResult> r = TfoResult.of(ch);
-                outcome = r.isDone() && r.isSuccess() ? r.getNow().outcome().name() : "UNDECIDED";
+                break;
+            }
+            default: {
+                // The habit, from the caller's thread: connect().sync(), then writeAndFlush(request).
+                ChannelFuture cf = clients.bootstrap(v).connect(server);
+                if (!cf.await(TIMEOUT_MILLIS) || !cf.isSuccess()) {
+                    cf.channel().close();
+                    return new Sample(-1, -1, 0, 0, "FAILED:" + cf.cause(), -1);
+                }
+                ch = cf.channel();
+                ch.writeAndFlush(clients.request.duplicate()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
                 break;
             }
         }
@@ -71,6 +77,7 @@ public final class LatencyClient {
             ch.close();
             return new Sample(-1, -1, 0, 0, "TIMEOUT", -1);
         }
+        String outcome = v.library() ? outcome(ch) : "-";
         Long done = ch.attr(Clients.DONE_AT).get();
         Long connected = ch.attr(Clients.CONNECTED_AT).get();
         Long rtt = ch.attr(Clients.KERNEL_RTT).get();
@@ -80,6 +87,13 @@ public final class LatencyClient {
         }
         return new Sample(done - t0, connected == null ? -1 : connected - t0, delta.active(), delta.activeFail(),
                 outcome, rtt == null ? -1 : rtt);
+    }
+
+    /** The library's verdict on a connection it made (decided once the handshake is over). */
+    static String outcome(Channel ch) {
+        Future<TfoResult> r = TfoResult.of(ch);
+        return !r.isDone() ? "UNDECIDED" : r.isSuccess() ? r.getNow().outcome().name()
+                : "FAILED:" + r.cause().getClass().getSimpleName();
     }
 
     /**

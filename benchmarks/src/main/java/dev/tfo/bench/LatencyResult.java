@@ -71,10 +71,10 @@ final class LatencyResult {
                 .mapToDouble(Sample::kernelRttMs).toArray()).median();
     }
 
-    /** How many helper connections reported each TfoResult outcome. */
-    Map<String, Long> helperOutcomes() {
+    /** How many of a library variant's connections reported each TfoResult outcome. */
+    Map<String, Long> outcomes(Variant v) {
         Map<String, Long> m = new java.util.TreeMap<>();
-        for (Sample s : samples.get(Variant.TFO_BOOTSTRAPS)) {
+        for (Sample s : samples.get(v)) {
             m.merge(s.outcome(), 1L, Long::sum);
         }
         return m;

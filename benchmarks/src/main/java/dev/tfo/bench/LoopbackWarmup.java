@@ -1,10 +1,8 @@
 package dev.tfo.bench;
 
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.util.concurrent.Future;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -12,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * JIT warm-up of a benchmark JVM on its own namespace's loopback: an in-process {@link BenchServer} and the
- * three {@link Variant}s' client code, so that the measured connections over the delay wire run compiled
+ * {@link Variant}s' client code, so that the measured connections over the delay wire run compiled
  * code on both sides. Takes a second or two.
  */
 final class LoopbackWarmup {
@@ -30,17 +28,7 @@ final class LoopbackWarmup {
             InetSocketAddress target = server.address();
             for (int i = 0; i < connectionsPerVariant; i++) {
                 for (Variant v : Variant.values()) {
-                    Channel ch;
-                    if (v == Variant.TFO_BOOTSTRAPS) {
-                        Future<Channel> f = clients.helper(target);
-                        if (!f.await(5, TimeUnit.SECONDS) || !f.isSuccess()) {
-                            continue;
-                        }
-                        ch = f.getNow();
-                    } else {
-                        ch = (v == Variant.PLAIN ? clients.plain(target) : clients.hand(target)).channel();
-                    }
-                    ch.closeFuture().await(5, TimeUnit.SECONDS);
+                    LatencyClient.once(clients, v, target);
                 }
             }
         } finally {

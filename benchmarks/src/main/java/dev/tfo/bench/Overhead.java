@@ -12,7 +12,7 @@ final class Overhead {
 
     static OverheadResult run(BenchMain.Config c, Host loop) {
         BenchMain.log("overhead: " + c.overheadRounds + " rounds (+" + c.overheadWarmupRounds + " warm-up) x "
-                + c.overheadConnections + " connections x 3 variants on loopback, " + c.overheadConcurrency
+                + c.overheadConnections + " connections x " + Variant.values().length + " variants on loopback, " + c.overheadConcurrency
                 + " in flight");
         HostProcess p = loop.startJava(BenchMain.JVM, OverheadBench.class, Integer.toString(c.overheadRounds),
                 Integer.toString(c.overheadWarmupRounds), Integer.toString(c.overheadConnections),

@@ -2,7 +2,6 @@ package dev.tfo.bench;
 
 import dev.tfo.TfoCounters;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -39,7 +38,7 @@ public final class OverheadBench {
     private final ChannelFutureListener closed;
     private final GenericFutureListener<Future<Channel>> helperDone;
 
-    private OverheadBench(Clients clients, InetSocketAddress target, int concurrency) {
+    OverheadBench(Clients clients, InetSocketAddress target, int concurrency) {
         this.clients = clients;
         this.target = target;
         this.concurrency = concurrency;
@@ -62,23 +61,24 @@ public final class OverheadBench {
 
     private void start(Variant v) {
         switch (v) {
-            case PLAIN: {
-                ChannelFuture cf = clients.plain(target);
-                cf.channel().closeFuture().addListener(closed);
-                break;
-            }
-            case HAND_TFO: {
-                ChannelFuture cf = clients.hand(target);
-                cf.channel().closeFuture().addListener(closed);
-                break;
-            }
-            default:
+            case TFO_BOOTSTRAPS:
                 clients.helper(target).addListener(helperDone);
+                break;
+            case HAND_TFO:
+                clients.hand(target).channel().closeFuture().addListener(closed);
+                break;
+            default:
+                clients.connectThenWrite(v, target).channel().closeFuture().addListener(closed);
         }
     }
 
+    /** Failed connections since the last call. */
+    long failuresAndReset() {
+        return failures.sumThenReset();
+    }
+
     /** Runs {@code n} connections, {@code concurrency} in flight; returns when all are over. */
-    private void round(Variant v, int n) throws InterruptedException {
+    void round(Variant v, int n) throws InterruptedException {
         for (int i = 0; i < n; i++) {
             permits.acquire();
             start(v);

@@ -26,7 +26,18 @@ final class Report {
     static final double TFO_MEDIAN_RTT = 1.03;
     static final double TFO_P99_RTT = 1.06;
     static final double RATIO = 0.52;
-    static final double OVERHEAD_RATIO = 0.97;
+    /** Library conn/s over hand-written conn/s, per pair (issue 10, section 7). */
+    static final double OVERHEAD_RATIO = 0.98;
+    /** Hand-written CPU per connection over the library's. */
+    static final double OVERHEAD_CPU_RATIO = 0.97;
+    /** Bytes per connection the library may allocate beyond the hand-written code. */
+    static final int OVERHEAD_EXTRA_BYTES = 256;
+    /** Every framework row saves at least this many round trips at the median (issue 9, section 5). */
+    static final double FRAMEWORK_SAVED = 0.95;
+    /** Reactor Netty GET with TFO: median at most this many round trips. */
+    static final double FRAMEWORK_GET_RTT = 1.05;
+    /** Reactor Netty HTTPS GET: TFO median / plain median at most this. */
+    static final double FRAMEWORK_HTTPS_RATIO = 0.69;
 
     private Report() {
     }
@@ -48,12 +59,15 @@ final class Report {
                 .append(" (the machine is shared and noisy; every variant gets the same).\n");
         if (!r.latency.isEmpty()) {
             sb.append(f("%n## 1. Latency under real round trips%n%n"));
-            sb.append(f("%d measured connections per variant and RTT (after %d warm-up rounds), the three variants"
-                    + " interleaved round-robin. Latency = connect() call to last response byte read. \"RTT\" columns"
+            sb.append(f("%d measured connections per variant and RTT (after %d warm-up rounds), the %d variants"
+                    + " interleaved round-robin (order rotating every round). First flight: the request is written"
+                    + " before the connect. Connect, then write: plain Netty writes from the connect future's listener;"
+                    + " the two TFO variants as the habit, connect().sync() on the caller's thread, then writeAndFlush."
+                    + " Latency = connect() call to last response byte read. \"RTT\" columns"
                     + " divide by the nominal RTT (2 x wire delay, e.g. 20 ms); \"path\" is the RTT the client"
                     + " kernel measured (median tcpi_rtt of the plain connections), i.e. the wire including its own"
                     + " relay overhead. Hit rate = TCPFastOpenActive delta in the client namespace / connections.%n%n",
-                    c.iterations, c.warmup));
+                    c.iterations, c.warmup, Variant.values().length));
             sb.append("| RTT | variant | n | median ms | p90 ms | p99 ms | median RTT | p90 RTT | p99 RTT |"
                     + " median / plain | TFO hit rate | failures |\n");
             sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -72,18 +86,38 @@ final class Report {
             }
             sb.append('\n');
             for (LatencyResult l : r.latency) {
-                sb.append(f("- RTT %.0f ms: cookie priming connection: %s; TfoBootstraps outcomes (TfoResult): %s;"
-                        + " ActiveFail delta: hand %d, TfoBootstraps %d; wire: %s.%n", l.nominalRttMs, l.primeOutcome,
-                        l.helperOutcomes(), l.activeFail(Variant.HAND_TFO), l.activeFail(Variant.TFO_BOOTSTRAPS),
+                StringBuilder outcomes = new StringBuilder();
+                StringBuilder fails = new StringBuilder();
+                for (Variant v : Variant.values()) {
+                    if (v.library()) {
+                        outcomes.append(outcomes.length() == 0 ? "" : ", ").append(v.title()).append(' ')
+                                .append(l.outcomes(v));
+                    }
+                    if (v.tfo()) {
+                        fails.append(fails.length() == 0 ? "" : ", ").append(v.key()).append(' ')
+                                .append(l.activeFail(v));
+                    }
+                }
+                sb.append(f("- RTT %.0f ms: cookie priming connection: %s; library outcomes (TfoResult): %s;"
+                        + " ActiveFail delta: %s; wire: %s.%n", l.nominalRttMs, l.primeOutcome, outcomes, fails,
                         l.wireStats));
             }
         }
+        if (r.frameworks != null) {
+            sb.append(f("%n## 2. Frameworks under real round trips%n%n"));
+            sb.append(r.frameworks.markdown(c.frameworkIterations, c.warmup));
+            sb.append(f("%n![Frameworks: plain vs TFO](frameworks.png)%n"));
+        }
         if (r.overhead != null) {
-            sb.append(f("%n## 2. Helper overhead on loopback%n%n"));
+            sb.append(f("%n## 3. Library overhead on loopback%n%n"));
             sb.append(r.overhead.markdown());
         }
+        if (r.alloc != null) {
+            sb.append(f("%n## 4. What the library allocates per connection%n%n"));
+            sb.append(r.alloc.markdown());
+        }
         if (r.blackhole != null) {
-            sb.append(f("%n## 3. Black-hole recovery%n%n"));
+            sb.append(f("%n## 5. Black-hole recovery%n%n"));
             sb.append(r.blackhole.markdown());
         }
         sb.append(f("%n## Targets%n%n| target | measured | met |%n|---|---|---|%n"));
@@ -103,7 +137,10 @@ final class Report {
         for (LatencyResult l : r.latency) {
             double rtt = l.nominalRttMs;
             double plain = l.percentiles(Variant.PLAIN).median();
-            for (Variant v : List.of(Variant.HAND_TFO, Variant.TFO_BOOTSTRAPS)) {
+            for (Variant v : Variant.values()) {
+                if (!v.tfo()) {
+                    continue;
+                }
                 Percentiles p = l.percentiles(v);
                 String who = f("RTT %.0f, %s", rtt, v.title());
                 out.add(row(who + ": median <= " + TFO_MEDIAN_RTT + " RTT", f("%.3f RTT", p.median() / rtt),
@@ -114,6 +151,9 @@ final class Report {
                         p.median() / plain <= RATIO));
                 out.add(row(who + ": TFO hit rate 100 %", pct(l.hitRate(v)), l.hitRate(v) >= 1.0));
             }
+        }
+        if (r.frameworks != null) {
+            out.addAll(r.frameworks.targets());
         }
         if (r.overhead != null) {
             out.addAll(r.overhead.targets());
@@ -135,15 +175,16 @@ final class Report {
     /** One panel per RTT: the empirical CDF of each variant's latency, with the 1 RTT and 2 RTT marks. */
     static void chart(BenchMain.Results r, Path png) throws IOException {
         List<BufferedImage> panels = new ArrayList<>();
-        Color[] colors = {new Color(0xD6, 0x27, 0x28), new Color(0x1F, 0x77, 0xB4), new Color(0x2C, 0xA0, 0x2C)};
+        Color[] colors = {new Color(0xD6, 0x27, 0x28), new Color(0x1F, 0x77, 0xB4), new Color(0x2C, 0xA0, 0x2C),
+                new Color(0x94, 0x67, 0xBD), new Color(0xFF, 0x7F, 0x0E)};
         for (LatencyResult l : r.latency) {
-            XYChart chart = new XYChartBuilder().width(760).height(520)
+            XYChart chart = new XYChartBuilder().width(760).height(620)
                     .title(f("New connection + request/response, RTT %.0f ms (path RTT %.2f ms, n=%d each)",
                             l.nominalRttMs, l.kernelRttMs(), l.samples.get(Variant.PLAIN).size()))
                     .xAxisTitle("latency (ms): connect() to last response byte")
                     .yAxisTitle("cumulative share of connections (%)").build();
             Styler s = chart.getStyler();
-            s.setLegendPosition(Styler.LegendPosition.InsideSE);
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
             s.setChartBackgroundColor(Color.WHITE);
             chart.getStyler().setYAxisMin(0.0);
             chart.getStyler().setYAxisMax(100.0);
@@ -168,7 +209,7 @@ final class Report {
                         p.at(99)), x, y);
                 series.setMarker(SeriesMarkers.NONE);
                 series.setLineColor(colors[k % colors.length]);
-                series.setLineStyle(v == Variant.HAND_TFO ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
+                series.setLineStyle(v.tfo() && !v.library() ? SeriesLines.DASH_DASH : SeriesLines.SOLID);
                 series.setLineWidth(2.2f);
                 lo = Math.min(lo, x[0]);
                 hi = Math.max(hi, p.at(99));
@@ -183,6 +224,60 @@ final class Report {
             }
             panels.add(BitmapEncoder.getBufferedImage(chart));
         }
+        writeSideBySide(panels, png);
+    }
+
+    /**
+     * One panel per framework request: the empirical CDF of the plain and the TFO latency, with the RTT marks.
+     */
+    static void frameworkChart(FrameworkResult r, Path png) throws IOException {
+        List<BufferedImage> panels = new ArrayList<>();
+        double rtt = r.nominalRttMs;
+        for (FrameworkCase c : FrameworkCase.values()) {
+            XYChart chart = new XYChartBuilder().width(620).height(580)
+                    .title(f("%s, RTT %.0f ms", c.title(), rtt))
+                    .xAxisTitle("latency (ms): request start to response")
+                    .yAxisTitle("cumulative share of requests (%)").build();
+            Styler s = chart.getStyler();
+            s.setLegendPosition(Styler.LegendPosition.OutsideS);
+            s.setChartBackgroundColor(Color.WHITE);
+            chart.getStyler().setYAxisMin(0.0);
+            chart.getStyler().setYAxisMax(100.0);
+            chart.getStyler().setXAxisDecimalPattern("0");
+            chart.getStyler().setYAxisDecimalPattern("0");
+            chart.getStyler().setYAxisTickMarkSpacingHint(60);
+            chart.getStyler().setXAxisTickMarkSpacingHint(70);
+            double hi = 0;
+            for (boolean tfo : new boolean[] {false, true}) {
+                Percentiles p = r.percentiles(c, tfo);
+                double[] x = p.sorted();
+                if (x.length == 0) {
+                    continue;
+                }
+                double[] y = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    y[i] = 100.0 * (i + 1) / x.length;
+                }
+                XYSeries series = chart.addSeries(f("%s: median %.1f ms (%.2f RTT), p99 %.1f ms",
+                        tfo ? "TFO" : "plain", p.median(), p.median() / rtt, p.at(99)), x, y);
+                series.setMarker(SeriesMarkers.NONE);
+                series.setLineColor(tfo ? new Color(0x1F, 0x77, 0xB4) : new Color(0xD6, 0x27, 0x28));
+                series.setLineWidth(2.2f);
+                hi = Math.max(hi, p.at(99));
+            }
+            int marks = c.plainRtts();
+            chart.getStyler().setXAxisMin(0.0);
+            chart.getStyler().setXAxisMax(Math.max(hi, marks * rtt) + rtt * 0.25);
+            for (int m = 1; m <= marks; m++) {
+                chart.addAnnotation(new AnnotationLine(m * rtt, true, false));
+                chart.addAnnotation(new AnnotationText(m + " RTT", m * rtt + rtt * 0.12, 50, false));
+            }
+            panels.add(BitmapEncoder.getBufferedImage(chart));
+        }
+        writeSideBySide(panels, png);
+    }
+
+    private static void writeSideBySide(List<BufferedImage> panels, Path png) throws IOException {
         int w = panels.stream().mapToInt(BufferedImage::getWidth).sum();
         int h = panels.stream().mapToInt(BufferedImage::getHeight).max().orElse(1);
         BufferedImage all = new BufferedImage(Math.max(1, w), h, BufferedImage.TYPE_INT_RGB);

@@ -1,0 +1,56 @@
+package dev.tfo.bench;
+
+/**
+ * The framework requests measured under real round trips, each on a NEW connection, with and without TFO: the
+ * client set up by the README recipe of the framework, the server with {@code TCP_FASTOPEN} on its listener.
+ */
+enum FrameworkCase {
+    /** Reactor Netty {@code HttpClient} GET ({@code ConnectionProvider.newConnection()}): 2 RTT, 1 with TFO. */
+    GET("Reactor Netty HttpClient GET", "get", 0, 2),
+    /** The same over HTTPS (TLS 1.3, JDK provider, self-signed certificate): 3 RTT, 2 with TFO. */
+    HTTPS("Reactor Netty HttpClient HTTPS GET (TLS 1.3)", "https", 1, 3),
+    /**
+     * A gRPC-java unary call on a new {@code ManagedChannel} (plaintext): 3 RTT, 2 with TFO (the call waits for
+     * the server's SETTINGS, which a TFO server sends when the SYN arrives).
+     */
+    GRPC("gRPC-java unary call, new channel", "grpc", 2, 3);
+
+    private final String title;
+    private final String key;
+    private final int portOffset;
+    private final int plainRtts;
+
+    FrameworkCase(String title, String key, int portOffset, int plainRtts) {
+        this.title = title;
+        this.key = key;
+        this.portOffset = portOffset;
+        this.plainRtts = plainRtts;
+    }
+
+    String title() {
+        return title;
+    }
+
+    String key() {
+        return key;
+    }
+
+    /** The server's port: the base port plus this. */
+    int port(int base) {
+        return base + portOffset;
+    }
+
+    /** Round trips a request takes without TFO; one fewer with it. */
+    int plainRtts() {
+        return plainRtts;
+    }
+
+    static FrameworkCase ofKey(String key) {
+        for (FrameworkCase c : values()) {
+            if (c.key.equals(key)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("no framework case " + key);
+    }
+}
