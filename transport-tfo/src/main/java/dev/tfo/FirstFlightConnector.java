@@ -100,12 +100,13 @@ final class FirstFlightConnector {
             return;
         }
         gate.admitFirstFlight();
-        channel.connect(remote);
         ByteBuf data = firstFlight;
         firstFlight = null; // the channel owns it now
+        // Written and flushed before the connect: the gate holds it, so the SYN of a deferred connect leaves
+        // with it at once (and an SslHandler wraps its ClientHello now, which then rides in the SYN).
         ChannelFuture write = channel.writeAndFlush(data);
-        Future<TfoResult> verdict = gate.result();
-        new BothDone(write, verdict);
+        channel.connect(remote);
+        new BothDone(write, gate);
     }
 
     private void releaseFirstFlight() {
@@ -116,25 +117,36 @@ final class FirstFlightConnector {
         }
     }
 
-    /** Waits for the write and the verdict, whichever order they come in, then completes the promise. */
-    private final class BothDone implements GenericFutureListener<Future<Object>> {
+    /** Waits for the write and the gate's verdict, whichever comes first, then completes the promise. */
+    private final class BothDone implements GenericFutureListener<Future<Object>>, Runnable {
         private final ChannelFuture write;
-        private final Future<TfoResult> verdict;
+        private final SynGate gate;
         private int pending = 2;
 
-        BothDone(ChannelFuture write, Future<TfoResult> verdict) {
+        BothDone(ChannelFuture write, SynGate gate) {
             this.write = write;
-            this.verdict = verdict;
+            this.gate = gate;
             write.addListener(this);
-            verdict.addListener(this);
+            gate.whenDecided(this);
         }
 
+        /** The write is done. */
         @Override
         public void operationComplete(Future<Object> done) {
+            oneDone();
+        }
+
+        /** The verdict is in. */
+        @Override
+        public void run() {
+            oneDone();
+        }
+
+        private void oneDone() {
             if (--pending > 0) {
                 return;
             }
-            Throwable cause = cause(verdict, write);
+            Throwable cause = cause(gate.verdictFailure(), write);
             if (cause == null) {
                 if (!promise.trySuccess(channel)) {
                     channel.close(); // cancelled at the last moment
@@ -147,8 +159,7 @@ final class FirstFlightConnector {
     }
 
     /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
-    private static Throwable cause(Future<?> verdict, Future<?> write) {
-        Throwable v = verdict.isSuccess() ? null : verdict.cause();
+    private static Throwable cause(Throwable v, Future<?> write) {
         Throwable w = write.isSuccess() ? null : write.cause();
         if (v == null) {
             return w;

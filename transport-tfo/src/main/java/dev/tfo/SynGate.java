@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.unix.Errors;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -51,7 +52,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Without options the gate only observes: {@link TfoResult#of} installs it on a channel nobody set up, to
  * watch its handshake without polling while the channel is idle.
  */
-final class SynGate extends ChannelDuplexHandler implements Runnable {
+final class SynGate extends ChannelDuplexHandler implements ChannelFutureListener, Runnable {
     static final String NAME = TfoChannels.HANDLER_NAME;
     /** On a channel: its gate; on a bootstrap (copied to its channels): the options of {@link TfoBootstraps#client}. */
     static final AttributeKey<Object> KEY = AttributeKey.valueOf("dev.tfo.client");
@@ -69,7 +70,14 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
     /** Observing only: why nothing asked for TFO, if known. */
     private final String unmanagedReason;
     private ChannelHandlerContext ctx;
-    private volatile Promise<TfoResult> result;
+    /** Created when someone asks ({@link #result()}); guarded by {@code this}, like the two fields below. */
+    private Promise<TfoResult> result;
+    private TfoResult decided;
+    private Throwable failure;
+    /** Told when the verdict is in (the connector of {@link TfoBootstraps#connect}). */
+    private Runnable verdictCallback;
+    /** While {@code ctx.connect} runs: a connect that completes inside it was deferred by the kernel (epoll). */
+    private boolean inConnect;
     private State state = State.NEW;
     private InetSocketAddress remote;
     /** Why no data rides (or rode) in the SYN; {@code null} while it may. */
@@ -85,7 +93,6 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
     private HeldWrites held;
     private Future<?> kick;
     private Future<?> timeout;
-    private final ChannelFutureListener onConnect = this::connected;
 
     SynGate(Channel channel, TfoClientOptions options, SocketOps ops) {
         this(channel, options, ops, null);
@@ -136,28 +143,69 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
 
     /** The result of this connection, decided once the handshake is over. */
     Future<TfoResult> result() {
-        return promise();
-    }
-
-    private Promise<TfoResult> promise() {
-        Promise<TfoResult> r = result;
-        if (r == null) {
-            synchronized (this) {
-                r = result;
-                if (r == null) {
-                    r = channel.isRegistered() ? channel.eventLoop().newPromise()
-                            : GlobalEventExecutor.INSTANCE.newPromise();
-                    result = r;
+        synchronized (this) {
+            if (result == null) {
+                result = channel.isRegistered() ? channel.eventLoop().newPromise()
+                        : GlobalEventExecutor.INSTANCE.newPromise();
+                if (decided != null) {
+                    result.trySuccess(decided);
+                } else if (failure != null) {
+                    result.tryFailure(failure);
                 }
             }
+            return result;
         }
-        return r;
+    }
+
+    /** Runs {@code callback} once the verdict is in (at once if it is); one callback per gate. */
+    void whenDecided(Runnable callback) {
+        boolean done;
+        synchronized (this) {
+            done = decided != null || failure != null;
+            if (!done) {
+                verdictCallback = callback;
+            }
+        }
+        if (done) {
+            callback.run();
+        }
+    }
+
+    /** The verdict, once in: the result, else {@code null} (see {@link #verdictFailure()}). */
+    synchronized TfoResult verdict() {
+        return decided;
+    }
+
+    /** Why there is no verdict, once the attempt failed; else {@code null}. */
+    synchronized Throwable verdictFailure() {
+        return failure;
+    }
+
+    private void complete(TfoResult verdict, Throwable cause) {
+        Promise<TfoResult> p;
+        Runnable callback;
+        synchronized (this) {
+            decided = verdict;
+            failure = cause;
+            p = result;
+            callback = verdictCallback;
+            verdictCallback = null;
+        }
+        if (p != null) {
+            if (verdict != null) {
+                p.trySuccess(verdict);
+            } else {
+                p.tryFailure(cause);
+            }
+        }
+        if (callback != null) {
+            callback.run();
+        }
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        result();
         if (options == null && channel.isActive()) {
             watchFromNow();
         }
@@ -196,8 +244,13 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
         if (notAttempted == null) {
             notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
         }
-        promise.addListener(onConnect);
-        ctx.connect(remoteAddress, localAddress, promise);
+        promise.addListener(this);
+        inConnect = true;
+        try {
+            ctx.connect(remoteAddress, localAddress, promise);
+        } finally {
+            inConnect = false;
+        }
     }
 
     @Override
@@ -288,7 +341,8 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
     // ---- the state machine -----------------------------------------------------------------------------------
 
     /** Netty's connect completed: at once when the kernel deferred it, else at the end of the handshake. */
-    private void connected(ChannelFuture future) {
+    @Override
+    public void operationComplete(ChannelFuture future) {
         if (state != State.CONNECTING) {
             return; // closed meanwhile
         }
@@ -297,8 +351,11 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
             fail(future.cause(), true, false, false);
             return;
         }
-        TcpInfo info = ops.tcpInfo(channel);
-        if (notAttempted == null && info != null && info.synSent() && info.segsOut() == 0) {
+        // On epoll a connect completes inside ctx.connect only when the kernel deferred it (nothing sent yet);
+        // elsewhere (io_uring) tcp_info tells: still SYN_SENT with no segment out.
+        boolean deferredAtOnce = notAttempted == null && inConnect && ops.immediateConnectIsDeferred(channel);
+        TcpInfo info = deferredAtOnce ? null : ops.tcpInfo(channel);
+        if (notAttempted == null && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
             state = State.DEFERRED;
             if (flushPending) {
                 sendSyn(true);
@@ -352,6 +409,13 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
             state = State.SYN_SENT;
             synBytes = ops.sendSyn(channel, data, data == null ? 0 : data.readerIndex(), offered, remote);
         } catch (IOException e) {
+            if (e instanceof Errors.NativeIoException
+                    && ((Errors.NativeIoException) e).expectedErr() == Errors.ERROR_EISCONN_NEGATIVE) {
+                // The connect was not deferred after all: the handshake is over, the bytes go through Netty.
+                synBytes = -1;
+                startWatching();
+                return;
+            }
             IOException named = new IOException("connection to " + describeRemote() + ": the kernel refused "
                     + "to send the SYN (" + e.getMessage() + ")", e);
             fail(named, false, true, true);
@@ -474,7 +538,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
                 }
             }
         }
-        promise().trySuccess(verdict);
+        complete(verdict, null);
     }
 
     /**
@@ -498,7 +562,7 @@ final class SynGate extends ChannelDuplexHandler implements Runnable {
         if (h != null) {
             h.failAll(cause);
         }
-        promise().tryFailure(cause);
+        complete(null, cause);
         if (fire) {
             ctx.fireExceptionCaught(cause);
         }

@@ -1,16 +1,18 @@
 package dev.tfo;
 
 import dev.tfo.internal.SocketOps;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 
 /**
- * The handler {@link TfoBootstraps#client} gives a client {@code Bootstrap}: puts a {@link SynGate} first in
- * every channel's pipeline, then the user's own handler. Carries the bootstrap's {@link TfoClientOptions}.
+ * The handler {@link TfoBootstraps#client} gives a client {@code Bootstrap}: when added to a channel's pipeline
+ * it puts a {@link SynGate} first and replaces itself with the user's own handler. Carries the bootstrap's
+ * {@link TfoClientOptions}. (Not a {@code ChannelInitializer}: that one keeps a map entry per channel it
+ * initialises, which a client opening many connections need not pay.)
  */
 @ChannelHandler.Sharable
-final class TfoClientInitializer extends ChannelInitializer<Channel> {
+final class TfoClientInitializer extends ChannelHandlerAdapter {
     private final ChannelHandler userHandler;
     private final TfoClientOptions options;
 
@@ -27,9 +29,10 @@ final class TfoClientInitializer extends ChannelInitializer<Channel> {
         return options;
     }
 
+    /** Called once the channel is registered (Netty defers it until then): install, then step aside. */
     @Override
-    protected void initChannel(Channel ch) {
-        TfoChannels.install(ch, options, SocketOps.NATIVE);
-        ch.pipeline().addLast(userHandler);
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        TfoChannels.install(ctx.channel(), options, SocketOps.NATIVE);
+        ctx.pipeline().replace(this, null, userHandler);
     }
 }

@@ -113,8 +113,8 @@ public final class TfoResult {
                     notAttempted != null ? notAttempted : "the transport cannot send data in a SYN", null, synBytes);
         }
         if (info.synData()) {
-            return new TfoResult(TfoOutcome.SYN_DATA_ACKED, synBytes > 0
-                    ? "the SYN carried " + synBytes + " bytes and the server acked them"
+            // With the byte count, the reason is written when asked (reason()): no string per connection.
+            return new TfoResult(TfoOutcome.SYN_DATA_ACKED, synBytes > 0 ? null
                     : "the SYN carried data and the server acked it", info, synBytes);
         }
         if (notAttempted != null && info.clientFail() != TcpInfo.FAIL_COOKIE_UNAVAILABLE) {
@@ -160,7 +160,7 @@ public final class TfoResult {
      * @return the reason, never {@code null}
      */
     public String reason() {
-        return reason;
+        return reason != null ? reason : "the SYN carried " + synDataBytes + " bytes and the server acked them";
     }
 
     /**
@@ -208,6 +208,6 @@ public final class TfoResult {
      */
     @Override
     public String toString() {
-        return outcome + " (" + reason + ')';
+        return outcome + " (" + reason() + ')';
     }
 }

@@ -30,6 +30,9 @@ final class FakeSocketOps implements SocketOps {
     /** SO_ERROR. */
     String socketError;
 
+    /** Whether a connect completing inside the connect call means it was deferred (as on epoll). */
+    boolean immediateConnectIsDeferred;
+
     int optionCalls;
     final List<String> synsSent = new ArrayList<>();
 
@@ -63,6 +66,11 @@ final class FakeSocketOps implements SocketOps {
     }
 
     @Override
+    public boolean immediateConnectIsDeferred(Channel channel) {
+        return immediateConnectIsDeferred;
+    }
+
+    @Override
     public TcpInfo tcpInfo(Channel channel) {
         return channel.isOpen() ? tcpInfo : null;
     }
@@ -77,6 +85,11 @@ final class FakeSocketOps implements SocketOps {
             throws IOException {
         if (sendFailure != null) {
             throw sendFailure;
+        }
+        if (tcpInfo != null && tcpInfo.state() == ESTABLISHED) {
+            // As the kernel does: sendto(MSG_FASTOPEN) on a connected socket.
+            throw new io.netty.channel.unix.Errors.NativeIoException("sendToAddress",
+                    io.netty.channel.unix.Errors.ERROR_EISCONN_NEGATIVE, false);
         }
         int taken = synCapacity < 0 ? length : Math.min(length, synCapacity);
         synsSent.add(taken == 0 ? "" : data.toString(index, taken, java.nio.charset.StandardCharsets.US_ASCII));

@@ -368,6 +368,30 @@ class SynGateTest {
         assertEquals(TfoOutcome.COOKIE_REQUESTED, result().outcome());
     }
 
+    /** epoll: a connect that completes inside the call was deferred, so no tcp_info read is needed to know it. */
+    @Test
+    void onEpollAnImmediateConnectIsTakenAsDeferredWithoutReadingTcpInfo() {
+        kernel.immediateConnectIsDeferred = true;
+        kernel.tcpInfo = null; // any tcp_info read would make this a plain connect
+        channel();
+        ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertEquals(List.of(GET), kernel.synsSent, "the SYN left with the held write, no tcp_info read needed");
+    }
+
+    /** If an immediate connect was not deferred after all, the kernel says EISCONN and nothing is lost. */
+    @Test
+    void aConnectThatWasNotDeferredAfterAllLosesNothing() {
+        kernel.immediateConnectIsDeferred = true;
+        kernel.tcpInfo = FakeSocketOps.established(0, 1); // the handshake is over: the SYN was a cookie request
+        channel();
+        ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertTrue(kernel.synsSent.isEmpty());
+        assertEquals(List.of(GET), sent(), "every byte goes through Netty");
+        assertEquals(TfoOutcome.COOKIE_REQUESTED, result().outcome());
+    }
+
     @Test
     void aKernelThatRefusesTheSynFailsTheConnectionAndReleasesTheWrites() {
         kernel.sendFailure = new IOException("sendToAddress(..) failed: Operation not supported");
@@ -481,6 +505,11 @@ class SynGateTest {
         @Override
         public String enableFastOpenConnect(io.netty.channel.Channel channel, boolean noCookie) {
             return null;
+        }
+
+        @Override
+        public boolean immediateConnectIsDeferred(io.netty.channel.Channel channel) {
+            return false;
         }
 
         @Override

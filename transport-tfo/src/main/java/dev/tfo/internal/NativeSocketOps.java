@@ -38,6 +38,12 @@ final class NativeSocketOps implements SocketOps {
             return ByteBuffer.allocateDirect((TcpInfo.LENGTH + 7) & ~7).order(ByteOrder.nativeOrder());
         }
     };
+    private static final FastThreadLocal<TcpInfo> DECODED = new FastThreadLocal<TcpInfo>() {
+        @Override
+        protected TcpInfo initialValue() {
+            return TcpInfo.of(0, 0, 0, -1);
+        }
+    };
     private static final FastThreadLocal<ByteBuffer> BOUNCE = new FastThreadLocal<ByteBuffer>() {
         @Override
         protected ByteBuffer initialValue() {
@@ -80,6 +86,11 @@ final class NativeSocketOps implements SocketOps {
     }
 
     @Override
+    public boolean immediateConnectIsDeferred(Channel channel) {
+        return Transport.of(channel) == Transport.EPOLL;
+    }
+
+    @Override
     public TcpInfo tcpInfo(Channel channel) {
         if (!channel.isOpen()) {
             return null;
@@ -100,7 +111,7 @@ final class NativeSocketOps implements SocketOps {
             return null; // closed between the check and getsockopt
         }
         buf.flip();
-        return TcpInfo.decodeInPlace(buf);
+        return TcpInfo.decodeInto(buf, DECODED.get());
     }
 
     @Override
@@ -125,6 +136,8 @@ final class NativeSocketOps implements SocketOps {
         if (socket == null) {
             throw new IOException("not a native socket: " + channel);
         }
+        // sendto(MSG_FASTOPEN) on the deferred socket (Socket.send, without the address, only exists from
+        // Netty 4.1.80): the kernel sends the SYN with what fits; EINPROGRESS (0 here) when it left without data.
         int n = Math.min(length, MAX_SYN_BYTES);
         if (n > 0 && data.hasMemoryAddress()) {
             return socket.sendToAddress(data.memoryAddress(), index, index + n, remote.getAddress(),

@@ -35,10 +35,21 @@ public interface SocketOps {
     String enableFastOpenConnect(Channel channel, boolean noCookie);
 
     /**
+     * Whether, on this channel's transport, a connect that completes inside the connect call itself was
+     * deferred by the kernel (nothing sent yet). True for epoll, whose non-blocking connect returns at once only
+     * then; the state machine then saves a {@code tcp_info} read.
+     *
+     * @param channel a client channel
+     * @return whether an immediate connect completion means a deferred connect
+     */
+    boolean immediateConnectIsDeferred(Channel channel);
+
+    /**
      * Reads {@code tcp_info}.
      *
      * @param channel a channel
-     * @return the decoded fields, or {@code null} when the channel cannot report them (NIO, closed)
+     * @return the decoded fields, or {@code null} when the channel cannot report them (NIO, closed); the object
+     *         may be reused by the next call on the same thread (take what you need at once)
      */
     TcpInfo tcpInfo(Channel channel);
 

@@ -42,13 +42,14 @@ public final class TcpInfo {
     /** {@code TFO_SYN_RETRANSMITTED}: the SYN with data was retransmitted (lost or dropped). */
     public static final int FAIL_SYN_RETRANSMITTED = 3;
 
-    private final int state;
-    private final int options;
-    private final int clientFail;
-    private final long rttMicros;
-    private final long totalRetrans;
-    private final long segsOut;
-    private final int length;
+    // Not final: NativeSocketOps decodes every read of a thread into one instance (no object per read).
+    private int state;
+    private int options;
+    private int clientFail;
+    private long rttMicros;
+    private long totalRetrans;
+    private long segsOut;
+    private int length;
 
     private TcpInfo(int state, int options, int clientFail, long rttMicros, long totalRetrans, long segsOut,
                     int length) {
@@ -88,6 +89,11 @@ public final class TcpInfo {
 
     /** Decodes a buffer the caller owns, changing its byte order (no copy). */
     static TcpInfo decodeInPlace(ByteBuffer raw) {
+        return decodeInto(raw, new TcpInfo(0, 0, 0, -1, -1, -1, 0));
+    }
+
+    /** Decodes a buffer the caller owns into {@code into} (no object is allocated); returns {@code into}. */
+    static TcpInfo decodeInto(ByteBuffer raw, TcpInfo into) {
         ByteBuffer b = raw.order(ByteOrder.nativeOrder());
         int base = b.position();
         int len = b.remaining();
@@ -100,11 +106,19 @@ public final class TcpInfo {
         long rtt = len >= 72 ? Integer.toUnsignedLong(b.getInt(base + 68)) : -1;
         long retrans = len >= 104 ? Integer.toUnsignedLong(b.getInt(base + 100)) : -1;
         long segsOut = len >= 140 ? Integer.toUnsignedLong(b.getInt(base + 136)) : -1;
-        return new TcpInfo(state, options, clientFail, rtt, retrans, segsOut, len);
+        into.state = state;
+        into.options = options;
+        into.clientFail = clientFail;
+        into.rttMicros = rtt;
+        into.totalRetrans = retrans;
+        into.segsOut = segsOut;
+        into.length = len;
+        return into;
     }
 
     /**
-     * Reads {@code tcp_info} of a native (epoll or io_uring) socket channel.
+     * Reads {@code tcp_info} of a native (epoll or io_uring) socket channel. The object is this thread's and is
+     * overwritten by its next read: take what you need from it at once.
      *
      * @param channel a socket channel of any transport
      * @return the decoded fields, or {@code null} when the channel's transport cannot report them (NIO)
