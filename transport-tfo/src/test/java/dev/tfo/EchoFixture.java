@@ -1,19 +1,15 @@
 package dev.tfo;
 
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Random;
@@ -77,12 +73,7 @@ final class EchoFixture implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         TfoResult.of(ch).addListener(f -> serverResults.add((TfoResult) f.getNow()));
-                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                ctx.writeAndFlush(msg);
-                            }
-                        });
+                        ch.pipeline().addLast(EchoHandlers.echo());
                     }
                 });
         if (queueLength > 0) {
@@ -98,40 +89,7 @@ final class EchoFixture implements AutoCloseable {
 
     /** A client bootstrap whose handler collects {@code expected} bytes into {@code sink}. */
     Bootstrap clientBootstrap(int expected, CompletableFuture<byte[]> sink) {
-        return new Bootstrap().group(group).channel(kind.channel).handler(collector(expected, sink));
-    }
-
-    static ChannelHandler collector(int expected, CompletableFuture<byte[]> sink) {
-        return new ChannelInboundHandlerAdapter() {
-            private final ByteArrayOutputStream got = new ByteArrayOutputStream();
-
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf buf = (ByteBuf) msg;
-                try {
-                    buf.readBytes(got, buf.readableBytes());
-                } catch (java.io.IOException e) {
-                    sink.completeExceptionally(e);
-                } finally {
-                    buf.release();
-                }
-                if (got.size() >= expected) {
-                    sink.complete(got.toByteArray());
-                    ctx.close();
-                }
-            }
-
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                sink.complete(got.toByteArray());
-            }
-
-            @Override
-            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                sink.completeExceptionally(cause);
-                ctx.close();
-            }
-        };
+        return new Bootstrap().group(group).channel(kind.channel).handler(EchoHandlers.collector(expected, sink));
     }
 
     /** One connection through {@link TfoBootstraps#connect}: sends {@code payload}, waits for its echo. */

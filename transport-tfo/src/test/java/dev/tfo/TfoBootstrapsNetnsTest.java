@@ -3,6 +3,7 @@ package dev.tfo;
 import dev.tfo.EchoFixture.Exchange;
 import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
 import io.netty.bootstrap.Bootstrap;
@@ -180,7 +181,7 @@ class TfoBootstrapsNetnsTest {
                                         ctx.flush();
                                         ctx.fireChannelActive();
                                     }
-                                }, EchoFixture.collector(payload.length, echoed));
+                                }, EchoHandlers.collector(payload.length, echoed));
                                 ch.write(Unpooled.wrappedBuffer(payload));
                             }
                         });
@@ -236,17 +237,7 @@ class TfoBootstrapsNetnsTest {
             List<String> clientTold = new java.util.concurrent.CopyOnWriteArrayList<>();
             io.netty.bootstrap.ServerBootstrap sb = new io.netty.bootstrap.ServerBootstrap().group(echo.group)
                     .channel(Kind.EPOLL.serverChannel)
-                    .childHandler(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public boolean isSharable() {
-                            return true;
-                        }
-
-                        @Override
-                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            ctx.writeAndFlush(msg);
-                        }
-                    });
+                    .childHandler(EchoHandlers.echo());
             TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(16)
                     .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress())).build());
             Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();

@@ -2,6 +2,7 @@ package dev.tfo;
 
 import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Host;
 import dev.tfo.testkit.Packet;
@@ -143,7 +144,7 @@ class TfoChannelsNetnsTest {
                             @Override
                             protected void initChannel(Channel ch) {
                                 TfoChannels.client(ch);
-                                ch.pipeline().addLast(EchoFixture.collector(request.length(), echoed));
+                                ch.pipeline().addLast(EchoHandlers.collector(request.length(), echoed));
                             }
                         });
                 Channel ch = b.connect(server).sync().channel();
@@ -165,7 +166,7 @@ class TfoChannelsNetnsTest {
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 Bootstrap b = new Bootstrap().group(echo.group)
                         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new))
-                        .handler(EchoFixture.collector(request.length(), echoed));
+                        .handler(EchoHandlers.collector(request.length(), echoed));
                 Channel ch = b.connect(server).sync().channel();
                 ch.writeAndFlush(ascii(request));
                 assertArrayEquals(request.getBytes(StandardCharsets.US_ASCII), echoed.get(10, TimeUnit.SECONDS));
@@ -411,7 +412,7 @@ class TfoChannelsNetnsTest {
                         @Override
                         protected void initChannel(Channel ch) {
                             channels.add(ch);
-                            ch.pipeline().addLast(EchoFixture.collector(1 << 20, new CompletableFuture<>()));
+                            ch.pipeline().addLast(EchoHandlers.collector(1 << 20, new CompletableFuture<>()));
                         }
                     }), options);
 

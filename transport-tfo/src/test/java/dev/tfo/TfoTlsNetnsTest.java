@@ -2,6 +2,7 @@ package dev.tfo;
 
 import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
 import dev.tfo.testkit.TestCertificate;
@@ -9,8 +10,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -40,12 +39,7 @@ class TfoTlsNetnsTest {
                         @Override
                         protected void initChannel(Channel ch) {
                             TfoResult.of(ch).addListener(f -> echo.serverResults.add((TfoResult) f.getNow()));
-                            ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ctx.writeAndFlush(msg);
-                                }
-                            });
+                            ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), EchoHandlers.echo());
                         }
                     });
             TfoBootstraps.server(sb, 64);
@@ -60,7 +54,7 @@ class TfoTlsNetnsTest {
                                 @Override
                                 protected void initChannel(Channel ch) {
                                     ch.pipeline().addLast(clientSsl.newHandler(ch.alloc(), "localhost", server.getPort()),
-                                            EchoFixture.collector(request.length, echoed));
+                                            EchoHandlers.collector(request.length, echoed));
                                 }
                             });
                     Channel ch = TfoBootstraps.connect(TfoBootstraps.client(b), server, Unpooled.wrappedBuffer(request))

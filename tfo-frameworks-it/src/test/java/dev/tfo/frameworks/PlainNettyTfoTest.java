@@ -4,6 +4,7 @@ import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
 import dev.tfo.testkit.TestTransport;
@@ -71,7 +72,7 @@ class PlainNettyTfoTest {
     @Test
     void connectSyncThenWriteAndFlushRidesInTheSyn() throws Exception {
         BlockingQueue<TfoResult> serverResults = new LinkedBlockingQueue<>();
-        Channel listener = listen(ECHO_IP, serverResults, EchoServer::new);
+        Channel listener = listen(ECHO_IP, serverResults, EchoHandlers::echo);
         InetSocketAddress server = (InetSocketAddress) listener.localAddress();
         try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
             for (int i = 0; i < 3; i++) {
@@ -189,14 +190,6 @@ class PlainNettyTfoTest {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             received.completeExceptionally(cause);
             ctx.close();
-        }
-    }
-
-    /** Echoes. */
-    private static final class EchoServer extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ctx.writeAndFlush(msg);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
+import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -11,13 +12,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
@@ -71,12 +69,7 @@ final class Echo implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         TfoResult.of(ch).addListener(f -> accepted.add((TfoResult) f.getNow()));
-                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                ctx.writeAndFlush(msg);
-                            }
-                        });
+                        ch.pipeline().addLast(EchoHandlers.echo());
                     }
                 });
         server = TfoBootstraps.server(sb, options).bind(new InetSocketAddress(ip, 0)).sync().channel();
@@ -119,38 +112,20 @@ final class Echo implements AutoCloseable {
         return result;
     }
 
-    /** Collects {@code expected} bytes into {@code sink}, then closes the connection. */
+    /**
+     * The testkit's {@link EchoHandlers#collector}: collects {@code expected} bytes, then closes the connection;
+     * {@code sink} gets them as ASCII.
+     */
     static ChannelHandler collector(int expected, CompletableFuture<String> sink) {
-        return new ChannelInboundHandlerAdapter() {
-            private final ByteArrayOutputStream got = new ByteArrayOutputStream();
-
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf buf = (ByteBuf) msg;
-                try {
-                    byte[] bytes = new byte[buf.readableBytes()];
-                    buf.readBytes(bytes);
-                    got.writeBytes(bytes);
-                } finally {
-                    buf.release();
-                }
-                if (got.size() >= expected) {
-                    sink.complete(got.toString(StandardCharsets.US_ASCII));
-                    ctx.close();
-                }
+        CompletableFuture<byte[]> bytes = new CompletableFuture<>();
+        bytes.whenComplete((b, failure) -> {
+            if (failure != null) {
+                sink.completeExceptionally(failure);
+            } else {
+                sink.complete(new String(b, StandardCharsets.US_ASCII));
             }
-
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                sink.complete(got.toString(StandardCharsets.US_ASCII));
-            }
-
-            @Override
-            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                sink.completeExceptionally(cause);
-                ctx.close();
-            }
-        };
+        });
+        return EchoHandlers.collector(expected, bytes);
     }
 
     static ByteBuf ascii(String s) {
