@@ -1,5 +1,6 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -213,6 +214,7 @@ public final class TfoKeyFile implements AutoCloseable {
     }
 
     private static TfoKeyFile open(Builder b) throws IOException {
+        NettyVersion.requireSupported(); // before any watch service or thread exists
         Path file = b.file.toAbsolutePath();
         Path dir = file.getParent();
         if (dir == null) {

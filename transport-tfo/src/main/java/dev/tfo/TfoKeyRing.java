@@ -1,8 +1,10 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
+import dev.tfo.internal.TcpOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.unix.RawUnixChannelOption;
+import io.netty.channel.ChannelOption;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -43,10 +45,6 @@ import static java.util.Objects.requireNonNull;
  */
 public final class TfoKeyRing {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoKeyRing.class);
-    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_KEY=33)} with a primary key only (Netty checks the length). */
-    static final RawUnixChannelOption KEY_OPTION = new RawUnixChannelOption("TCP_FASTOPEN_KEY", 6, 33, 16);
-    /** {@code setsockopt(IPPROTO_TCP, TCP_FASTOPEN_KEY=33)} with primary and backup keys. */
-    static final RawUnixChannelOption KEYS_OPTION = new RawUnixChannelOption("TCP_FASTOPEN_KEY", 6, 33, 32);
 
     private final Set<Channel> listeners = ConcurrentHashMap.newKeySet();
     private TfoKey primary;
@@ -64,9 +62,12 @@ public final class TfoKeyRing {
      *
      * @param primary the key that issues and validates cookies
      * @return a new ring with no listeners
+     * @throws IllegalStateException when the Netty on the class path is older than 4.1.76.Final (naming both)
      */
     public static TfoKeyRing of(TfoKey primary) {
-        return new TfoKeyRing(requireNonNull(primary, "primary"), null);
+        requireNonNull(primary, "primary");
+        NettyVersion.requireSupported();
+        return new TfoKeyRing(primary, null);
     }
 
     /**
@@ -77,9 +78,13 @@ public final class TfoKeyRing {
      * @param primary the key that issues and validates cookies
      * @param backup  a key that only validates cookies
      * @return a new ring with no listeners
+     * @throws IllegalStateException when the Netty on the class path is older than 4.1.76.Final (naming both)
      */
     public static TfoKeyRing of(TfoKey primary, TfoKey backup) {
-        return new TfoKeyRing(requireNonNull(primary, "primary"), requireNonNull(backup, "backup"));
+        requireNonNull(primary, "primary");
+        requireNonNull(backup, "backup");
+        NettyVersion.requireSupported();
+        return new TfoKeyRing(primary, backup);
     }
 
     /**
@@ -230,7 +235,7 @@ public final class TfoKeyRing {
             }
         }
         value.flip();
-        RawUnixChannelOption option = value.remaining() == TfoKey.LENGTH ? KEY_OPTION : KEYS_OPTION;
+        ChannelOption<ByteBuffer> option = value.remaining() == TfoKey.LENGTH ? TcpOptions.FASTOPEN_KEY : TcpOptions.FASTOPEN_KEYS;
         boolean set;
         try {
             // A fresh buffer every time: Netty's setRawOpt consumes it.

@@ -1,5 +1,6 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.TcpInfo;
 import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
@@ -64,9 +65,11 @@ public final class TfoResult {
      *
      * @param channel a TCP channel
      * @return the result, once decided
+     * @throws IllegalStateException when the Netty on the class path is older than 4.1.76.Final (naming both)
      */
     public static Future<TfoResult> of(Channel channel) {
         requireNonNull(channel, "channel");
+        NettyVersion.requireSupported();
         if (channel.parent() instanceof ServerChannel) {
             return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), channel.getClass().getSimpleName()));
         }

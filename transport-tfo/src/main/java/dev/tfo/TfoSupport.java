@@ -1,5 +1,6 @@
 package dev.tfo;
 
+import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.Procfs;
 import dev.tfo.internal.Transport;
 
@@ -37,6 +38,8 @@ public final class TfoSupport {
             + "[{name: net.ipv4.tcp_fastopen, value: \"3\"}] in a Kubernetes pod";
 
     private final int sysctl;
+    /** Why this library cannot run on the Netty of the class path, or {@code null}. */
+    private final String nettyProblem;
     private final boolean epollAvailable;
     private final Throwable epollCause;
     private final boolean ioUringAvailable;
@@ -48,14 +51,17 @@ public final class TfoSupport {
 
     private TfoSupport(int sysctl) {
         this.sysctl = sysctl;
+        this.nettyProblem = NettyVersion.unsupportedReason();
         this.epollAvailable = Transport.EPOLL.isAvailable();
         this.epollCause = Transport.EPOLL.unavailabilityCause();
         this.ioUringAvailable = Transport.IO_URING.isAvailable();
         this.ioUringCause = Transport.IO_URING.unavailabilityCause();
-        this.epollClient = Transport.EPOLL.nettyClientTfo();
-        this.epollServer = Transport.EPOLL.nettyServerTfo();
-        this.ioUringClient = Transport.IO_URING.nettyClientTfo();
-        this.ioUringServer = Transport.IO_URING.nettyServerTfo();
+        // Netty's cached view: Epoll.isTcpFastOpen*SideAvailable exists from 4.1.70 only.
+        boolean supported = nettyProblem == null;
+        this.epollClient = supported && Transport.EPOLL.nettyClientTfo();
+        this.epollServer = supported && Transport.EPOLL.nettyServerTfo();
+        this.ioUringClient = supported && Transport.IO_URING.nettyClientTfo();
+        this.ioUringServer = supported && Transport.IO_URING.nettyServerTfo();
     }
 
     /**
@@ -179,12 +185,13 @@ public final class TfoSupport {
     }
 
     /**
-     * Whether client and server TFO both work now: the live sysctl has both bits and a native transport loads.
+     * Whether client and server TFO both work now: the Netty on the class path is one this library runs on,
+     * the live sysctl has both bits and a native transport loads.
      *
      * @return whether both sides of TFO work
      */
     public boolean isFullyAvailable() {
-        return has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
+        return nettyProblem == null && has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
     }
 
     /**
@@ -193,6 +200,9 @@ public final class TfoSupport {
      * @return the sentence, e.g. {@code "TCP Fast Open is off (net.ipv4.tcp_fastopen=0). Fix: ..."}
      */
     public String summary() {
+        if (nettyProblem != null) {
+            return "TCP Fast Open is unavailable through transport-tfo: " + nettyProblem + ".";
+        }
         if (sysctl < 0) {
             return "TCP Fast Open is unavailable: /proc/sys/net/ipv4/tcp_fastopen cannot be read (not Linux?); "
                     + "connections fall back to plain TCP.";

@@ -1,5 +1,6 @@
 package dev.tfo;
 
+import dev.tfo.internal.TcpOptions;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
@@ -23,7 +24,7 @@ final class KeyListener extends EmbeddedChannel {
     private final ChannelConfig keyConfig = new DefaultChannelConfig(this) {
         @Override
         public <T> boolean setOption(ChannelOption<T> option, T value) {
-            if (option != TfoKeyRing.KEY_OPTION && option != TfoKeyRing.KEYS_OPTION) {
+            if (option != TcpOptions.FASTOPEN_KEY && option != TcpOptions.FASTOPEN_KEYS) {
                 return super.setOption(option, value);
             }
             ByteBuffer b = (ByteBuffer) (Object) value;

@@ -43,6 +43,16 @@ public final class NettyVersion {
     }
 
     /**
+     * Why the Netty on the class path is too old, for diagnoses that report instead of failing
+     * ({@code TfoSupport}).
+     *
+     * @return the problem in one sentence, or {@code null} when this Netty is supported
+     */
+    public static String unsupportedReason() {
+        return PROBLEM;
+    }
+
+    /**
      * Why a Netty is too old, or {@code null} when it is recent enough.
      *
      * @param versions          artifact id to version (e.g. {@code netty-transport} to {@code 4.1.130.Final}),
