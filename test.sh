@@ -31,6 +31,7 @@ PACKAGES=(
   "curl curl"
   "redis-server redis-server"
   "strace strace"
+  "gpg gnupg"
 )
 
 # The Maven runs, one per line: "BUILD_DIR ARGS...". Each builds into its own folder (-Dtfo.buildDir), so the
@@ -81,6 +82,9 @@ for run in "${MAVEN_RUNS[@]}"; do
   # shellcheck disable=SC2086  # goals are words
   ./mvnw -B -ntp -Dtfo.buildDir="$dir" $goals || failed_runs+=("$dir")
 done
+
+step "release bundle (release/check-bundle.sh: built as ./mvnw -P release deploy would upload it, not uploaded)"
+release/check-bundle.sh || failed_runs+=("release-bundle")
 
 step "stop docker daemon"
 trap - EXIT
