@@ -80,19 +80,18 @@ class PlainNettyTfoTest {
                 byte[] request = ("GET /" + i + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
                 TfoCounters before = TfoCounters.snapshot();
                 FirstWriteProbe probe = new FirstWriteProbe();
-                Reader reader = new Reader(request.length);
+                CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 // README "Plain Netty".
                 Bootstrap bootstrap = FrameworkTfo.plainNetty(new Bootstrap().group(group).channel(EpollSocketChannel.class)
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(FirstWriteProbe.NAME, probe).addLast(reader);
+                                ch.pipeline().addLast(FirstWriteProbe.NAME, probe).addLast(EchoHandlers.collector(request.length, echoed));
                             }
                         }));
                 Channel ch = bootstrap.connect(server).sync().channel();
                 ch.writeAndFlush(Unpooled.wrappedBuffer(request)).sync();
-                assertEquals(new String(request, StandardCharsets.US_ASCII),
-                        reader.received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS), what + ": echoed");
+                assertArrayEquals(request, echoed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS), what + ": echoed");
                 TfoResult result = TfoResult.of(ch).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 TfoResult serverResult = serverResults.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 TfoCounters delta = TfoCounters.snapshot().minus(before);
@@ -162,35 +161,6 @@ class PlainNettyTfoTest {
                     }
                 });
         return TfoBootstraps.server(sb, 64).bind(ip, 0).sync().channel();
-    }
-
-    /** Completes {@link #received} once {@code expected} bytes arrived. */
-    private static final class Reader extends ChannelInboundHandlerAdapter {
-        final CompletableFuture<String> received = new CompletableFuture<>();
-        private final StringBuilder text = new StringBuilder();
-        private final int expected;
-
-        Reader(int expected) {
-            this.expected = expected;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                text.append(((ByteBuf) msg).toString(StandardCharsets.US_ASCII));
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-            if (text.length() >= expected) {
-                received.complete(text.toString());
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            received.completeExceptionally(cause);
-            ctx.close();
-        }
     }
 
     /** A client that only reads: it completes {@link #banner} with the first line the server sends. */
