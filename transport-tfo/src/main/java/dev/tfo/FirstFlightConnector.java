@@ -75,7 +75,12 @@ final class FirstFlightConnector {
     /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
     private void promiseDone(Future<? super Channel> f) {
         if (f.isCancelled()) {
-            channel.close();
+            SynGate gate = SynGate.of(channel);
+            if (gate != null) {
+                gate.abort(); // at once, even with data out in a SYN
+            } else {
+                channel.close();
+            }
         }
     }
 
@@ -92,7 +97,7 @@ final class FirstFlightConnector {
         }
         SynGate gate;
         try {
-            gate = TfoChannels.install(channel, options, SocketOps.NATIVE);
+            gate = SynGate.install(channel, options, SocketOps.NATIVE);
         } catch (RuntimeException e) {
             releaseFirstFlight();
             channel.close();
@@ -105,8 +110,8 @@ final class FirstFlightConnector {
         // Written and flushed before the connect: the gate holds it, so the SYN of a deferred connect leaves
         // with it at once (and an SslHandler wraps its ClientHello now, which then rides in the SYN).
         ChannelFuture write = channel.writeAndFlush(data);
-        channel.connect(remote);
-        new BothDone(write, gate);
+        ChannelFuture connect = channel.connect(remote);
+        new BothDone(write, connect, gate);
     }
 
     private void releaseFirstFlight() {
@@ -120,11 +125,13 @@ final class FirstFlightConnector {
     /** Waits for the write and the gate's verdict, whichever comes first, then completes the promise. */
     private final class BothDone implements GenericFutureListener<Future<Object>>, Runnable {
         private final ChannelFuture write;
+        private final ChannelFuture connect;
         private final SynGate gate;
         private int pending = 2;
 
-        BothDone(ChannelFuture write, SynGate gate) {
+        BothDone(ChannelFuture write, ChannelFuture connect, SynGate gate) {
             this.write = write;
+            this.connect = connect;
             this.gate = gate;
             write.addListener(this);
             gate.whenDecided(this);
@@ -146,7 +153,7 @@ final class FirstFlightConnector {
             if (--pending > 0) {
                 return;
             }
-            Throwable cause = cause(gate.verdictFailure(), write);
+            Throwable cause = cause(gate.verdictFailure(), write, connect);
             if (cause == null) {
                 if (!promise.trySuccess(channel)) {
                     channel.close(); // cancelled at the last moment
@@ -159,7 +166,11 @@ final class FirstFlightConnector {
     }
 
     /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
-    private static Throwable cause(Throwable v, Future<?> write) {
+    private static Throwable cause(Throwable v, Future<?> write, Future<?> connect) {
+        Throwable c = connect.isDone() ? connect.cause() : null;
+        if (c != null && !(c instanceof ClosedChannelException)) {
+            return c; // e.g. a channel that could not be set up
+        }
         Throwable w = write.isSuccess() ? null : write.cause();
         if (v == null) {
             return w;

@@ -2,7 +2,6 @@ package dev.tfo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -93,18 +92,13 @@ final class HeldWrites {
         }
     }
 
-    /** Passes every held write on, in order (a buffer emptied by {@link #skip} completes its promise). */
-    void writeAll(ChannelHandlerContext ctx) {
-        drain(ctx::write);
-    }
-
     /** Releases every held message and fails its promise. */
     void failAll(Throwable cause) {
         drain((msg, promise) -> fail(msg, promise, cause));
     }
 
     /** Empties the holder, then hands each write to {@code each}, in order. */
-    private void drain(BiConsumer<Object, ChannelPromise> each) {
+    void drain(BiConsumer<Object, ChannelPromise> each) {
         Object m = firstMsg;
         ChannelPromise p = firstPromise;
         List<Object> rest = more;

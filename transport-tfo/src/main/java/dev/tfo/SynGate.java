@@ -3,13 +3,16 @@ package dev.tfo;
 import dev.tfo.internal.SocketOps;
 import dev.tfo.internal.TcpInfo;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.Errors;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
@@ -23,6 +26,8 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,13 +41,20 @@ import java.util.concurrent.TimeUnit;
  * {@link TfoSynDataPolicy} admits ({@code sendto(MSG_FASTOPEN)} on the socket; the held writes then follow
  * through Netty, minus what rode in the SYN). So it knows exactly what the SYN carried, and a SYN that leaves
  * without data ({@code EINPROGRESS}) loses nothing. If nothing is flushed within
- * {@link TfoClientOptions#firstWriteWait()}, it sends a SYN without data: a client that reads first still gets
- * its handshake.
+ * {@link TfoClientOptions#firstWriteWait()} (at once to a server that spoke first before), it sends a SYN
+ * without data: a client that reads first still gets its handshake.
  *
  * <p>Once the SYN has left it polls {@code tcp_info} on the event loop (and at once on the first read) until
  * the handshake is over, then decides the {@link TfoResult}. A handshake that does not end within
  * {@code CONNECT_TIMEOUT_MILLIS} of the SYN, or a connection refused or reset before it ended, fails the
  * connection: the named cause goes down the pipeline as an exception and the channel is closed.
+ *
+ * <p>What plain Netty guarantees stays true: a write whose bytes rode in the SYN completes when the handshake
+ * is over (not when the SYN left), and a {@code close()} while the kernel is still in {@code SYN_SENT} with
+ * data out waits for the handshake (Linux turns a close in {@code SYN_SENT} into an instant {@code CLOSE}: the
+ * SYN and its data would never be retransmitted). A framework that removes the gate while it guards a socket
+ * the kernel will send a SYN for gets it back once, first in the pipeline; removed again, the gate sends a SYN
+ * without data (nothing unguarded can ride in it) and keeps watching the handshake to decide the result.
  *
  * <p>States: {@code NEW} (nothing yet) → {@code CONNECTING} (connect called) → {@code DEFERRED} (connected,
  * no SYN sent: a cookie is cached) → {@code SYN_SENT} (handshake in flight) → {@code DONE} (decided or
@@ -52,10 +64,13 @@ import java.util.concurrent.TimeUnit;
  * <p>Without options the gate only observes: {@link TfoResult#of} installs it on a channel nobody set up, to
  * watch its handshake without polling while the channel is idle.
  */
+@ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
 final class SynGate extends ChannelDuplexHandler implements ChannelFutureListener, Runnable {
-    static final String NAME = TfoChannels.HANDLER_NAME;
-    /** On a channel: its gate; on a bootstrap (copied to its channels): the options of {@link TfoBootstraps#client}. */
-    static final AttributeKey<Object> KEY = AttributeKey.valueOf("dev.tfo.client");
+    static final String NAME = "tfo";
+    /** A channel's gate. */
+    static final AttributeKey<SynGate> KEY = AttributeKey.valueOf("dev.tfo.gate");
+    static final String REMOVED = "the TFO handler was removed from the pipeline before the SYN left: the "
+            + "handshake started without data";
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SynGate.class);
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
@@ -87,10 +102,23 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private boolean admitAll;
     private boolean flushPending;
     private boolean closeSeen;
+    /** Came back once after a removal; {@link #detached}: removed for good. */
+    private boolean returned;
+    private boolean detached;
+    /** Bytes of this connection are in the kernel while it may still be in SYN_SENT. */
+    private boolean bytesOut;
+    /** Who spoke first on this connection: 0 nobody yet, 1 this client, 2 the server. */
+    private byte firstSpeaker;
+    /** Cancelled by {@link TfoBootstraps#connect}'s caller: close at once, whatever is in flight. */
+    private boolean aborting;
     private long startNanos;
     private long pollDelayNanos;
     private int synBytes = -1;
     private HeldWrites held;
+    /** Writes whose bytes all rode in the SYN: they complete when the handshake does. */
+    private List<ChannelPromise> carried;
+    /** A close asked for while the kernel was in SYN_SENT with data out: done once the handshake is over. */
+    private ChannelPromise pendingClose;
     private Future<?> kick;
     private Future<?> timeout;
 
@@ -105,23 +133,54 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         this.unmanagedReason = unmanagedReason;
     }
 
-    /** A gate that only watches a channel nobody set up for TFO ({@code reason}: why, if known). */
-    static SynGate observer(Channel channel, String reason) {
-        return observer(channel, reason, SocketOps.NATIVE);
+    /**
+     * The one place a channel gets its gate: first in its pipeline, with {@code options}, unless it has one
+     * (then the options apply if it has not connected yet).
+     *
+     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
+     * @throws IllegalStateException    when the channel is already connected
+     */
+    static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
+        if (!(channel instanceof SocketChannel)) {
+            throw new IllegalArgumentException("channel: " + channel.getClass().getName()
+                    + " is not a TCP SocketChannel");
+        }
+        SynGate existing = channel.attr(KEY).get();
+        if (existing != null ? !existing.manage(options) : channel.isActive()) {
+            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
+                    + "(e.g. in initChannel)");
+        }
+        if (existing != null) {
+            return existing;
+        }
+        SynGate gate = new SynGate(channel, options, ops);
+        channel.attr(KEY).set(gate);
+        channel.pipeline().addFirst(NAME, gate);
+        return gate;
     }
 
-    static SynGate observer(Channel channel, String reason, SocketOps ops) {
-        return new SynGate(channel, null, ops, reason);
+    /** The gate of a channel, installing an observer when it has none ({@code reason}: why, if known). */
+    static SynGate observe(Channel channel, String reason, SocketOps ops) {
+        for (;;) {
+            SynGate current = channel.attr(KEY).get();
+            if (current != null) {
+                return current;
+            }
+            SynGate observer = new SynGate(channel, null, ops, reason);
+            if (channel.attr(KEY).compareAndSet(null, observer)) {
+                channel.pipeline().addFirst(NAME, observer);
+                return observer;
+            }
+        }
     }
 
     /** The gate of a channel, or {@code null}. */
     static SynGate of(Channel channel) {
-        Object v = channel.attr(KEY).get();
-        return v instanceof SynGate ? (SynGate) v : null;
+        return channel.attr(KEY).get();
     }
 
     /** Turns an observer that has not seen a connect yet into a gate with options; false when too late. */
-    boolean manage(TfoClientOptions newOptions) {
+    private boolean manage(TfoClientOptions newOptions) {
         if (options != null) {
             return true;
         }
@@ -139,6 +198,12 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     /** The first flight of {@link TfoBootstraps#connect}: the caller vouched that it is safe to replay. */
     void admitFirstFlight() {
         admitAll = true;
+    }
+
+    /** Closes at once, even in SYN_SENT with data out (a cancelled {@link TfoBootstraps#connect}). */
+    void abort() {
+        aborting = true;
+        channel.close();
     }
 
     /** The result of this connection, decided once the handshake is over. */
@@ -171,11 +236,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
     }
 
-    /** The verdict, once in: the result, else {@code null} (see {@link #verdictFailure()}). */
-    synchronized TfoResult verdict() {
-        return decided;
-    }
-
     /** Why there is no verdict, once the attempt failed; else {@code null}. */
     synchronized Throwable verdictFailure() {
         return failure;
@@ -206,21 +266,71 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (options == null && channel.isActive()) {
+        if (options == null && channel.isActive() && state == State.NEW) {
             watchFromNow();
         }
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelTimers();
-        if (state != State.DONE) {
-            fail(channel.isOpen() ? new IllegalStateException("the TFO handler was removed from the pipeline of "
-                    + channel + " before the handshake completed") : new ClosedChannelException(), false, false, false);
+        if (state == State.DONE || detached) {
+            return;
+        }
+        if (!channel.isOpen()) {
+            fail(new ClosedChannelException(), Failure.LOCAL); // the pipeline is torn down on close
+            return;
+        }
+        if (options != null && !returned && channel.isRegistered() && state.compareTo(State.DEFERRED) <= 0) {
+            // A framework rebuilding its pipeline (Vert.x's HTTP client): the kernel will put the next write in
+            // the SYN, whatever it is, and only the gate keeps unsafe bytes out of it. Back, first, once.
+            returned = true;
+            try {
+                ctx.pipeline().addFirst(NAME, this);
+                return;
+            } catch (RuntimeException nameTaken) {
+                // another handler took the name meanwhile: stay out, disarmed below
+            }
+        }
+        detached = true; // from now on: timers and tcp_info only; exceptions and closes go through the channel
+        switch (state) {
+            case NEW:
+                // Never armed: a plain connection, decided now since no connect will pass here.
+                notAttempted = "the TFO handler was removed from the pipeline before the connect: a plain connection";
+                decide(null);
+                releaseHeld(flushPending);
+                return;
+            case DEFERRED:
+                notAttempted = REMOVED;
+                sendSyn(false);
+                releaseHeld(flushPending);
+                return;
+            default:
+                // CONNECTING: the connect's listener still comes (and disarms a deferred connect); SYN_SENT: the
+                // polls decide.
         }
     }
 
     // ---- outbound ------------------------------------------------------------------------------------------
+
+    @Override
+    public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (state == State.DEFERRED && options != null) {
+            // Leaving the event loop whose timers guard it: start the handshake without data now.
+            notAttempted = "the channel was deregistered before the SYN left: the handshake started without data";
+            sendSyn(false);
+            releaseHeld(flushPending);
+        }
+        cancelTimers(); // the polls resume where the channel registers again
+        ctx.deregister(promise);
+    }
+
+    @Override
+    public void channelRegistered(ChannelHandlerContext ctx) {
+        if (state == State.SYN_SENT) {
+            startWatching(); // registered again after a deregister in the middle of the handshake
+        }
+        ctx.fireChannelRegistered();
+    }
 
     @Override
     public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
@@ -244,6 +354,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (notAttempted == null) {
             notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
         }
+        if (firstSpeaker == 1 && remote != null) {
+            options.firstSpeakers().record(remote, false); // written before the connect: a first flight
+        }
         promise.addListener(this);
         inConnect = true;
         try {
@@ -255,11 +368,25 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (firstSpeaker == 0) {
+            spoke(false);
+        }
         if (options != null && state.compareTo(State.DEFERRED) <= 0) {
             if (held == null) {
                 held = new HeldWrites();
             }
             held.add(msg, promise);
+            return;
+        }
+        if (state == State.SYN_SENT) {
+            bytesOut = true;
+        } else if (state == State.DONE && options != null && !channel.isActive() && channel.isOpen()) {
+            // Netty would fail it with a bare NotYetConnectedException: name the server and why, and tell the pipeline.
+            Throwable why = verdictFailure();
+            ConnectException e = named("is not connected" + (why != null ? ": " + why.getMessage() : ""), why);
+            io.netty.util.ReferenceCountUtil.release(msg);
+            promise.tryFailure(e);
+            ctx.fireExceptionCaught(e);
             return;
         }
         ctx.write(msg, promise);
@@ -290,9 +417,18 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (state == State.SYN_SENT && bytesOut && options != null && !aborting) {
+            // Linux turns a close in SYN_SENT into an instant CLOSE: the data would be lost if its SYN was.
+            if (pendingClose == null) {
+                pendingClose = promise;
+            } else {
+                pendingClose.addListener(f -> promise.trySuccess());
+            }
+            return;
+        }
         if (state != State.DONE) {
             // Closed by the application (or a cancelled connect): nothing learned about the path.
-            fail(new ClosedChannelException(), false, false, false);
+            fail(new ClosedChannelException(), Failure.LOCAL);
         }
         ctx.close(promise);
     }
@@ -309,20 +445,20 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (firstSpeaker == 0) {
+            spoke(true);
+        }
         if (state == State.SYN_SENT) {
-            run(); // something came from the peer: the handshake is surely over
+            decide(ops.tcpInfo(channel)); // the peer's data came: its handshake is over, even if reset since
         }
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (state == State.SYN_SENT || state == State.DEFERRED) {
+        if ((state == State.SYN_SENT || state == State.DEFERRED) && options != null) {
             // E.g. "recvAddress(..) failed: Connection refused" after the SYN left with data: name the server.
-            ConnectException named = new ConnectException("connection to " + describeRemote()
-                    + " failed before its handshake completed: " + cause.getMessage());
-            named.initCause(cause);
-            fail(named, true, true, true);
+            fail(named("failed before its handshake completed: " + cause.getMessage(), cause), Failure.HANDSHAKE);
             return;
         }
         ctx.fireExceptionCaught(cause);
@@ -332,8 +468,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     public void channelInactive(ChannelHandlerContext ctx) {
         if (state != State.DONE && state != State.NEW) {
             // Nothing came from the server, and no local close: it refused or reset the connection.
-            fail(new ConnectException("connection to " + describeRemote() + " closed before its handshake "
-                    + "completed: refused or reset"), options != null, false, false);
+            fail(named("closed before its handshake completed: refused or reset", null), Failure.INACTIVE);
         }
         ctx.fireChannelInactive();
     }
@@ -348,7 +483,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         if (!future.isSuccess()) {
             // The connect future tells the caller; the held writes fail with the same cause.
-            fail(future.cause(), true, false, false);
+            fail(future.cause(), Failure.CONNECT);
             return;
         }
         // On epoll a connect completes inside ctx.connect only when the kernel deferred it (nothing sent yet);
@@ -357,11 +492,15 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         TcpInfo info = deferredAtOnce ? null : ops.tcpInfo(channel);
         if (notAttempted == null && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
             state = State.DEFERRED;
-            if (flushPending) {
+            if (detached) {
+                notAttempted = REMOVED; // nothing guards the next write any more: start the handshake now
+                sendSyn(false);
+                releaseHeld(flushPending);
+            } else if (flushPending) {
                 sendSyn(true);
                 releaseHeld(true);
-            } else if (options.firstWriteWaitNanos() == 0) {
-                sendSyn(false);
+            } else if (options.firstWriteWaitNanos() == 0 || options.firstSpeakers().serverSpeaksFirst(remote)) {
+                sendSyn(false); // the server speaks first: waiting for a write would only delay its answer
                 releaseHeld(false);
             } else {
                 kick = ctx.executor().schedule(this::firstWriteWaitOver, options.firstWriteWaitNanos(),
@@ -402,8 +541,10 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             } else if (flushed) {
                 notAttempted = h == null || h.isEmpty() ? "the first flush carried no data"
                         : "the first write is not a ByteBuf";
-            } else {
-                notAttempted = "nothing was written within " + options.firstWriteWait().toMillis()
+            } else if (notAttempted == null) {
+                notAttempted = firstSpeaker == 2 || options.firstSpeakers().serverSpeaksFirst(remote)
+                        ? "the server speaks first: the handshake started without data"
+                        : "nothing was written within " + options.firstWriteWait().toMillis()
                         + " ms of the connect (firstWriteWait): the handshake started without data";
             }
             state = State.SYN_SENT;
@@ -416,9 +557,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                 startWatching();
                 return;
             }
-            IOException named = new IOException("connection to " + describeRemote() + ": the kernel refused "
-                    + "to send the SYN (" + e.getMessage() + ")", e);
-            fail(named, false, true, true);
+            fail(new IOException("connection to " + describeRemote() + ": the kernel refused to send the SYN ("
+                    + e.getMessage() + ")", e), Failure.KERNEL);
             return;
         } finally {
             if (data != null && !h.holds(data)) {
@@ -427,6 +567,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         if (synBytes > 0) {
             h.skip(synBytes);
+            bytesOut = true;
         } else if (notAttempted == null) {
             notAttempted = "the kernel sent the SYN without data (its cookie for this server was gone)";
         }
@@ -438,11 +579,66 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         HeldWrites h = held;
         held = null;
         if (h != null) {
-            h.writeAll(ctx);
+            h.drain(this::pass);
         }
         if (flush || flushPending) {
             flushPending = false;
             ctx.flush();
+        }
+    }
+
+    /** Passes one held write on; a buffer the SYN carried whole completes with the handshake, as in plain Netty. */
+    private void pass(Object msg, ChannelPromise promise) {
+        if (state == State.SYN_SENT && synBytes > 0 && msg instanceof ByteBuf && !((ByteBuf) msg).isReadable()) {
+            ((ByteBuf) msg).release();
+            if (!promise.isVoid()) {
+                if (carried == null) {
+                    carried = new ArrayList<>(2);
+                }
+                carried.add(promise);
+            }
+            return;
+        }
+        if (state == State.SYN_SENT) {
+            bytesOut = true;
+            if (carried != null) {
+                // The first bytes after the SYN's: written only once the handshake is over, they settle the
+                // SYN's writes first, so that promises complete in write order.
+                ChannelPromise user = promise;
+                promise = ctx.newPromise();
+                promise.addListener(f -> {
+                    settleCarried(f.isSuccess() ? null : f.cause());
+                    if (f.isSuccess()) {
+                        user.trySuccess();
+                    } else {
+                        user.tryFailure(f.cause());
+                    }
+                });
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */
+    private void settleCarried(Throwable cause) {
+        List<ChannelPromise> c = carried;
+        carried = null;
+        if (c != null) {
+            for (ChannelPromise p : c) {
+                if (cause == null) {
+                    p.trySuccess();
+                } else {
+                    p.tryFailure(cause);
+                }
+            }
+        }
+    }
+
+    /** Records who spoke first on this connection, for the next deferred connect to the same server. */
+    private void spoke(boolean server) {
+        firstSpeaker = (byte) (server ? 2 : 1);
+        if (options != null && remote != null) {
+            options.firstSpeakers().record(remote, server);
         }
     }
 
@@ -464,7 +660,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (state == State.SYN_SENT) {
             fail(new ConnectTimeoutException("handshake with " + describeRemote() + " not completed within "
                     + channel.config().getConnectTimeoutMillis() + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)"),
-                    true, true, true);
+                    Failure.HANDSHAKE);
         }
     }
 
@@ -476,7 +672,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     /** Polls {@code tcp_info}: decides, fails, or looks again later. */
     @Override
     public void run() {
-        if (state != State.SYN_SENT) {
+        if (state != State.SYN_SENT || !channel.isRegistered()) {
             return;
         }
         TcpInfo info = ops.tcpInfo(channel);
@@ -484,8 +680,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             if (channel.isOpen()) {
                 decide(null);
             } else {
-                fail(new ConnectException("connection to " + describeRemote() + " closed before its handshake "
-                        + "completed"), options != null, false, false);
+                fail(named("closed before its handshake completed", null), Failure.INACTIVE);
             }
             return;
         }
@@ -497,21 +692,20 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             reschedule();
             return;
         }
-        if (info.state() == TcpInfo.STATE_CLOSE) {
+        if (info.state() == TcpInfo.STATE_CLOSE && !info.synAckSeen()) {
             // Refused or reset after the SYN left. Read the error now: the transport may close the channel
             // without reporting it (io_uring does).
             String error = ops.socketError(channel);
             if (error != null || closeSeen) {
-                fail(new ConnectException("connection to " + describeRemote() + " failed before its handshake "
-                        + "completed: " + (error != null ? error : "refused or reset")), options != null,
-                        options != null, options != null);
+                fail(named("failed before its handshake completed: " + (error != null ? error : "refused or reset"),
+                        null), Failure.HANDSHAKE);
                 return;
             }
             closeSeen = true;
             reschedule();
             return;
         }
-        decide(info);
+        decide(info); // over, even if reset since: a SYN-ACK came, or the server's data did
     }
 
     private void reschedule() {
@@ -539,22 +733,46 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             }
         }
         complete(verdict, null);
+        settleCarried(null);
+        ChannelPromise close = pendingClose;
+        if (close != null) {
+            // Asked for in SYN_SENT: now that the handshake is over, close after what is queued is written.
+            pendingClose = null;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.close(close));
+        }
     }
 
-    /**
-     * Ends the connection attempt with {@code cause}: fails the result and the held writes.
-     *
-     * @param remoteFault whether the network or server caused it (teaches the backoff; a local close does not)
-     * @param fire        whether to send {@code cause} down the pipeline as an exception
-     * @param close       whether to close the channel
-     */
-    private void fail(Throwable cause, boolean remoteFault, boolean fire, boolean close) {
+    /** How a failure ends the attempt: what it teaches the backoff, and whether the gate tells and closes. */
+    private enum Failure {
+        /** Closed here (the application, a cancel, a torn-down pipeline): nothing learned about the path. */
+        LOCAL(false, false),
+        /** The connect future failed: it tells the caller, and Netty closes the channel. */
+        CONNECT(true, false),
+        /** The channel went inactive: Netty tells the pipeline. */
+        INACTIVE(true, false),
+        /** Refused, reset or silent once the SYN left: the gate tells the pipeline and closes the channel. */
+        HANDSHAKE(true, true),
+        /** The kernel would not send the SYN (client TFO switched off meanwhile): nothing about the path. */
+        KERNEL(false, true);
+
+        final boolean remote;
+        final boolean tellAndClose;
+
+        Failure(boolean remote, boolean tellAndClose) {
+            this.remote = remote;
+            this.tellAndClose = tellAndClose;
+        }
+    }
+
+    /** Ends the connection attempt with {@code cause}: fails the result, the held writes and those the SYN carried. */
+    private void fail(Throwable cause, Failure kind) {
         if (state == State.DONE) {
             return;
         }
         state = State.DONE;
         cancelTimers();
-        if (remoteFault && options != null && remote != null && !backoffSkipped) {
+        boolean managed = options != null; // an observer only reports
+        if (kind.remote && managed && remote != null && !backoffSkipped) {
             options.backoff().record(remote, null);
         }
         HeldWrites h = held;
@@ -563,12 +781,28 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             h.failAll(cause);
         }
         complete(null, cause);
-        if (fire) {
-            ctx.fireExceptionCaught(cause);
+        settleCarried(cause);
+        if (kind.tellAndClose && managed) {
+            if (detached) {
+                channel.pipeline().fireExceptionCaught(cause);
+            } else {
+                ctx.fireExceptionCaught(cause);
+            }
         }
-        if (close) {
-            ctx.close();
+        ChannelPromise pending = pendingClose;
+        pendingClose = null;
+        if (kind.tellAndClose && managed || pending != null) {
+            ctx.close(pending != null ? pending : ctx.newPromise());
         }
+    }
+
+    /** A {@link ConnectException} that names the server. */
+    private ConnectException named(String what, Throwable cause) {
+        ConnectException e = new ConnectException("connection to " + describeRemote() + " " + what);
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     private void cancelTimers() {

@@ -10,7 +10,8 @@ import java.util.function.LongSupplier;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Stops attempting TFO to a destination whose path drops SYNs carrying data, for a while.
+ * Stops attempting TFO, for a while, to a destination whose path drops SYNs carrying data or whose server
+ * declines their data.
  *
  * <p>The kernel keeps a server's cookie and tries TFO again on every new connection; when a middlebox eats
  * SYNs with data, each attempt costs a SYN retransmission timeout (~1 s) before a plain SYN gets through.
@@ -157,7 +158,7 @@ public final class TfoBackoff {
         synchronized (s) {
             if (s.until != 0 && now - s.until < 0) {
                 return "TFO to " + describe(key) + " backing off for " + millis(s.until - now) + " ms more after "
-                        + s.cause + " (a middlebox may drop SYNs carrying data)";
+                        + s.cause + s.hint;
             }
             if (s.until != 0) {
                 if (s.probing && now - s.probeStarted < s.lastInterval + initialNanos) {
@@ -216,6 +217,10 @@ public final class TfoBackoff {
             }
             s.cause = retransmitted ? "a SYN with data was retransmitted"
                     : (wasProbe ? "a probe's" : dataNotAckedThreshold + " consecutive") + " SYN data not acked";
+            // The SYN reached the server when it declined the data; only a retransmitted SYN says the path drops it.
+            s.hint = retransmitted ? " (something on the path drops SYNs carrying data)"
+                    : " (the server declined the data: TFO off on the server, its key changed or it restarted "
+                    + "without it, or its TFO queue full)";
         }
     }
 
@@ -252,6 +257,7 @@ public final class TfoBackoff {
         boolean probing;
         long probeStarted;
         String cause = "";
+        String hint = "";
     }
 
     /** Builds a {@link TfoBackoff}. Not thread-safe. */

@@ -160,10 +160,9 @@ public final class TfoBootstraps {
      * TfoBootstraps.client(b);
      * }</pre>
      *
-     * @param bootstrap a bootstrap with group, channel and handler set; its channel must be a TCP socket
+     * @param bootstrap a bootstrap whose handler is set; its channels must be TCP sockets
      * @return {@code bootstrap}
-     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
-     * @throws IllegalStateException    when the group, channel or handler is not set
+     * @throws IllegalStateException when the handler is not set
      */
     public static Bootstrap client(Bootstrap bootstrap) {
         requireNonNull(bootstrap, "bootstrap");
@@ -175,9 +174,12 @@ public final class TfoBootstraps {
     }
 
     /**
-     * Enables TFO on a client bootstrap: every channel it makes gets the TFO handler first in its pipeline,
-     * before the bootstrap's own handler (so call this after {@code handler(...)}). Then both client patterns
-     * get TFO from the second connection to a server on:
+     * Enables TFO on a client bootstrap: its handler becomes one that puts the TFO handler first in each
+     * channel's pipeline, then the bootstrap's own handler after it, as the bootstrap would have. Nothing else
+     * of the bootstrap changes, no channel is opened, and a channel that cannot be set up fails its connect with
+     * the cause, as without TFO (a non-{@code @Sharable} handler used for a second connection:
+     * {@code ChannelPipelineException}; a channel that is not TCP: {@link IllegalArgumentException}). Then both
+     * client patterns get TFO from the second connection to a server on:
      *
      * <ul>
      *   <li>connect, then write (what Netty users and frameworks write by habit): the first write rides in the
@@ -185,27 +187,22 @@ public final class TfoBootstraps {
      *   <li>{@link #connect} with a first flight.</li>
      * </ul>
      *
-     * <p>The options survive {@code clone()} and a later {@code handler(...)} for {@link #connect}; a plain
-     * {@code connect()} on a bootstrap whose handler was replaced afterwards has no TFO, and its
-     * {@link TfoResult} says so. Calling this again replaces the options.
+     * <p>Call it once the handler is set: a later {@code handler(...)} replaces TFO with the new handler.
+     * {@code clone()} keeps it. Calling this again replaces the options.
      *
      * <pre>{@code
      * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build());
      * }</pre>
      *
-     * @param bootstrap a bootstrap with group, channel and handler set; its channel must be a TCP socket
+     * @param bootstrap a bootstrap whose handler is set; its channels must be TCP sockets
      * @param options   the options
      * @return {@code bootstrap}
-     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
-     * @throws IllegalStateException    when the group, channel or handler is not set
+     * @throws IllegalStateException when the handler is not set
      */
     public static Bootstrap client(Bootstrap bootstrap, TfoClientOptions options) {
         requireNonNull(bootstrap, "bootstrap");
         requireNonNull(options, "options");
         NettyVersion.requireSupported();
-        if (bootstrap.config().group() == null) {
-            throw new IllegalStateException("bootstrap: group not set");
-        }
         ChannelHandler handler = bootstrap.config().handler();
         if (handler instanceof TfoClientInitializer) {
             handler = ((TfoClientInitializer) handler).userHandler();
@@ -213,11 +210,6 @@ public final class TfoBootstraps {
         if (handler == null) {
             throw new IllegalStateException("bootstrap: handler not set (set it before TfoBootstraps.client)");
         }
-        Class<?> type = probeChannelClass(bootstrap, "bootstrap");
-        if (!SocketChannel.class.isAssignableFrom(type)) {
-            throw new IllegalArgumentException("bootstrap: channel " + type.getName() + " is not a TCP SocketChannel");
-        }
-        bootstrap.attr(SynGate.KEY, options);
         return bootstrap.handler(new TfoClientInitializer(handler, options));
     }
 
@@ -271,14 +263,11 @@ public final class TfoBootstraps {
         return FirstFlightConnector.connect(bootstrap, remoteAddress, firstFlight, optionsOf(bootstrap));
     }
 
-    /** The options given to {@link #client} for this bootstrap, even after {@code clone().handler(...)}. */
+    /** The options given to {@link #client} for this bootstrap (or the one it was cloned from), else defaults. */
     private static TfoClientOptions optionsOf(Bootstrap bootstrap) {
         ChannelHandler handler = bootstrap.config().handler();
-        if (handler instanceof TfoClientInitializer) {
-            return ((TfoClientInitializer) handler).options();
-        }
-        Object options = bootstrap.config().attrs().get(SynGate.KEY);
-        return options instanceof TfoClientOptions ? (TfoClientOptions) options : TfoClientOptions.defaults();
+        return handler instanceof TfoClientInitializer ? ((TfoClientInitializer) handler).options()
+                : TfoClientOptions.defaults();
     }
 
     /** The class of the bootstrap's channels, from a throwaway channel (closed before returning). */

@@ -59,7 +59,7 @@ public final class TfoChannels {
      * channel.pipeline().addAfter(TfoChannels.HANDLER_NAME, "my-logger", new LoggingHandler());
      * }</pre>
      */
-    public static final String HANDLER_NAME = "tfo";
+    public static final String HANDLER_NAME = SynGate.NAME;
 
     private TfoChannels() {
     }
@@ -98,7 +98,7 @@ public final class TfoChannels {
         requireNonNull(channel, "channel");
         requireNonNull(options, "options");
         NettyVersion.requireSupported();
-        install(channel, options, SocketOps.NATIVE);
+        SynGate.install(channel, options, SocketOps.NATIVE);
         return channel;
     }
 
@@ -141,7 +141,7 @@ public final class TfoChannels {
             public C newChannel() {
                 C channel = factory.newChannel();
                 try {
-                    install(channel, options, SocketOps.NATIVE);
+                    SynGate.install(channel, options, SocketOps.NATIVE);
                 } catch (RuntimeException e) {
                     channel.unsafe().closeForcibly();
                     throw e;
@@ -154,29 +154,5 @@ public final class TfoChannels {
                 return "TfoChannels.clientFactory(" + factory + ", " + options + ')';
             }
         };
-    }
-
-    /** Puts a gate with {@code options} first in the channel's pipeline, unless it has one. */
-    static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
-        if (!(channel instanceof SocketChannel)) {
-            throw new IllegalArgumentException("channel: " + channel.getClass().getName()
-                    + " is not a TCP SocketChannel");
-        }
-        SynGate existing = SynGate.of(channel);
-        if (existing != null) {
-            if (!existing.manage(options)) {
-                throw new IllegalStateException("channel: already connected: enable TFO before the connect "
-                        + "(e.g. in initChannel)");
-            }
-            return existing;
-        }
-        if (channel.isActive()) {
-            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
-                    + "(e.g. in initChannel)");
-        }
-        SynGate gate = new SynGate(channel, options, ops);
-        channel.attr(SynGate.KEY).set(gate);
-        channel.pipeline().addFirst(SynGate.NAME, gate);
-        return gate;
     }
 }

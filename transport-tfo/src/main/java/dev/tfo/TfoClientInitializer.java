@@ -32,7 +32,29 @@ final class TfoClientInitializer extends ChannelHandlerAdapter {
     /** Called once the channel is registered (Netty defers it until then): install, then step aside. */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        TfoChannels.install(ctx.channel(), options, SocketOps.NATIVE);
-        ctx.pipeline().replace(this, null, userHandler);
+        try {
+            SynGate.install(ctx.channel(), options, SocketOps.NATIVE);
+            ctx.pipeline().replace(this, null, userHandler);
+        } catch (RuntimeException e) {
+            // A channel that is not TCP, or a non-@Sharable handler used for a second connection: without TFO
+            // Netty fails the channel's registration; here it is registered already, so its connect fails.
+            ctx.pipeline().replace(this, null, new SetupFailure(e));
+        }
+    }
+
+    /** Fails the connect of a channel that could not be set up, with the cause, and closes it. */
+    private static final class SetupFailure extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final RuntimeException cause;
+
+        SetupFailure(RuntimeException cause) {
+            this.cause = cause;
+        }
+
+        @Override
+        public void connect(ChannelHandlerContext ctx, java.net.SocketAddress remote, java.net.SocketAddress local,
+                            io.netty.channel.ChannelPromise promise) {
+            promise.setFailure(cause);
+            ctx.close();
+        }
     }
 }

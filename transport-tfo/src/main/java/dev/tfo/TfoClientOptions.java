@@ -26,7 +26,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class TfoClientOptions {
     /** The default {@link Builder#firstWriteWait}. */
-    public static final Duration DEFAULT_FIRST_WRITE_WAIT = Duration.ofMillis(10);
+    public static final Duration DEFAULT_FIRST_WRITE_WAIT = Duration.ofMillis(250);
     /** The longest {@link Builder#firstWriteWait} accepted. */
     public static final Duration MAX_FIRST_WRITE_WAIT = Duration.ofMinutes(1);
     private static final TfoClientOptions DEFAULTS = builder().build();
@@ -37,6 +37,7 @@ public final class TfoClientOptions {
     private final long firstWriteWaitNanos;
     private final TfoResultListener resultListener;
     private final CookieRequests cookieRequests = new CookieRequests();
+    private final FirstSpeakers firstSpeakers = new FirstSpeakers();
 
     private TfoClientOptions(Builder b) {
         this.backoff = b.backoff;
@@ -116,7 +117,7 @@ public final class TfoClientOptions {
 
     /**
      * How long a connection whose connect the kernel deferred (a cookie is cached) waits for its first write
-     * before it sends a SYN without data.
+     * before it sends a SYN without data, unless its server spoke first before (then it does not wait).
      *
      * <pre>{@code
      * Duration wait = options.firstWriteWait();
@@ -148,6 +149,10 @@ public final class TfoClientOptions {
     /** The listener without an Optional, for the per-connection path. */
     TfoResultListener listener() {
         return resultListener;
+    }
+
+    FirstSpeakers firstSpeakers() {
+        return firstSpeakers;
     }
 
     CookieRequests cookieRequests() {
@@ -223,10 +228,13 @@ public final class TfoClientOptions {
 
         /**
          * How long a deferred connection waits for its first write before it starts the handshake without
-         * data, so that a client that reads first (SMTP, MySQL, FTP: the server speaks first) never waits for a
-         * SYN that only a write would send. {@link Duration#ZERO} starts the handshake at once (no TFO data for
-         * clients that write later); the default {@link #DEFAULT_FIRST_WRITE_WAIT} covers frameworks that write
-         * right after connecting.
+         * data, so that a client that reads first never waits forever for a SYN that only a write would send.
+         * A server that spoke first on an earlier connection of these options (SMTP, MySQL, FTP, SSH: a banner)
+         * gets its SYN at once, without this wait; the wait is for servers not met yet, and long enough by
+         * default ({@link #DEFAULT_FIRST_WRITE_WAIT}) that the first write of a cold JVM, whose
+         * {@code connect().sync()} can return 200 ms late under load, still rides in the SYN.
+         * {@link Duration#ZERO} starts every handshake at once (no TFO data for clients that write after the
+         * connect).
          *
          * <pre>{@code
          * builder.firstWriteWait(Duration.ZERO)   // a server-speaks-first protocol

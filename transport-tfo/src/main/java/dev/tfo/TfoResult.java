@@ -1,6 +1,7 @@
 package dev.tfo;
 
 import dev.tfo.internal.NettyVersion;
+import dev.tfo.internal.SocketOps;
 import dev.tfo.internal.TcpInfo;
 import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
@@ -73,21 +74,7 @@ public final class TfoResult {
         if (channel.parent() instanceof ServerChannel) {
             return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), channel.getClass().getSimpleName()));
         }
-        for (;;) {
-            Object current = channel.attr(SynGate.KEY).get();
-            if (current instanceof SynGate) {
-                return ((SynGate) current).result();
-            }
-            String reason = current instanceof TfoClientOptions
-                    ? "TfoBootstraps.client(bootstrap) was undone: the bootstrap's handler was replaced after it "
-                    + "(call TfoBootstraps.client after handler(...))"
-                    : null;
-            SynGate observer = SynGate.observer(channel, reason);
-            if (channel.attr(SynGate.KEY).compareAndSet(current, observer)) {
-                channel.pipeline().addFirst(SynGate.NAME, observer);
-                return observer.result();
-            }
-        }
+        return SynGate.observe(channel, null, SocketOps.NATIVE).result();
     }
 
     /** Decides the outcome of an accepted server connection. */

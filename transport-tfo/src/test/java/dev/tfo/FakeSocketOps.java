@@ -15,6 +15,10 @@ import java.util.List;
  * option is accepted, how much of a SYN's offer the kernel takes, and a record of every call.
  */
 final class FakeSocketOps implements SocketOps {
+    static {
+        io.netty.channel.epoll.Epoll.ensureAvailability(); // Errors' constants (EISCONN) come from the native library
+    }
+
     static final int ESTABLISHED = TcpInfo.STATE_ESTABLISHED;
     static final int SYN_SENT = TcpInfo.STATE_SYN_SENT;
     static final int CLOSE = TcpInfo.STATE_CLOSE;

@@ -3,6 +3,7 @@ package dev.tfo;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
@@ -50,9 +51,16 @@ class SynGateTest {
     private SynGate gate;
 
     private EmbeddedChannel channel(TfoClientOptions.Builder options) {
+        return channel(options.backoff(backoff).resultListener((c, r) -> told.add(r)).build());
+    }
+
+    private TfoClientOptions options;
+
+    private EmbeddedChannel channel(TfoClientOptions options) {
+        this.options = options;
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        gate = new SynGate(ch, options.backoff(backoff).resultListener((c, r) -> told.add(r)).build(), kernel);
+        gate = new SynGate(ch, options, kernel);
         ch.attr(SynGate.KEY).set(gate);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -116,12 +124,13 @@ class SynGateTest {
 
         ch.connect(SERVER);
         assertEquals(List.of(GET), kernel.synsSent, "the deferred connect's SYN carries the held write");
-        assertEquals(List.of(""), sent(), "Netty gets the buffer with nothing left in it");
-        assertTrue(write.isSuccess());
+        assertEquals(List.of(), sent(), "nothing is left for Netty to write");
+        assertFalse(write.isDone(), "a write that rode in the SYN completes with the handshake, as in plain Netty");
         assertFalse(gate.result().isDone(), "the handshake is in flight");
 
         kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
         advanceMillis(1);
+        assertTrue(write.isSuccess(), "the handshake is over");
         TfoResult r = result();
         assertEquals(TfoOutcome.SYN_DATA_ACKED, r.outcome());
         assertEquals(GET.length(), r.synDataBytes());
@@ -206,14 +215,14 @@ class SynGateTest {
         ch.write(ascii("Host: a\r\n\r\n"));
         ch.flush();
         assertEquals(List.of(GET), kernel.synsSent);
-        assertEquals(List.of("", ""), sent());
+        assertEquals(List.of(), sent());
         ch.writeAndFlush(ascii("later"));
         assertEquals(List.of("later"), sent(), "writes after the SYN go straight through");
     }
 
     @Test
     void aClientThatReadsFirstGetsAHandshakeAfterFirstWriteWait() {
-        channel();
+        channel(TfoClientOptions.builder().firstWriteWait(Duration.ofMillis(10)));
         ch.connect(SERVER);
         advanceMillis(9);
         assertTrue(kernel.synsSent.isEmpty(), "waiting for a first write");
@@ -250,7 +259,7 @@ class SynGateTest {
         assertEquals("handshake with /198.18.0.1:443 not completed within 1000 ms of its SYN "
                 + "(CONNECT_TIMEOUT_MILLIS)", cause.getMessage());
         assertEquals(List.of(cause), exceptions, "the pipeline is told why");
-        assertTrue(write.isSuccess(), "the bytes had left in the SYN");
+        assertSame(cause, write.cause(), "the bytes that left in the SYN were never acknowledged");
     }
 
     @Test
@@ -422,14 +431,267 @@ class SynGateTest {
     }
 
     @Test
-    void removingTheHandlerMidwayReleasesWhatItHeld() {
+    void removedBeforeTheConnectItComesBackOnceThenLeavesAPlainConnection() {
         channel();
         ByteBuf data = ascii(GET);
         ChannelFuture write = ch.write(data);
         ch.pipeline().remove(SynGate.NAME);
+        assertSame(gate, ch.pipeline().first(), "back, first, still holding the write");
+        assertEquals(1, data.refCnt());
+        ch.pipeline().remove(SynGate.NAME);
+        assertNull(ch.pipeline().get(SynGate.NAME), "removed twice: gone");
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertTrue(r.reason().contains("removed from the pipeline before the connect"), r.reason());
+        ch.connect(SERVER);
+        assertEquals(0, kernel.optionCalls, "never armed");
+        ch.flush();
+        assertEquals(List.of(GET), sent(), "the held write went on to Netty");
+        assertTrue(write.isSuccess());
+    }
+
+    // ---- seams: other code touching the pipeline or the channel ----------------------------------------------
+
+    /** Vert.x's HTTP client: after the connect it removes every handler (the gate too), then writes. */
+    private void stripPipeline() {
+        for (String name : new ArrayList<>(ch.pipeline().names())) {
+            if (ch.pipeline().context(name) != null && !name.startsWith("DefaultChannelPipeline$TailContext")) {
+                ch.pipeline().remove(name);
+            }
+        }
+    }
+
+    @Test
+    void aPipelineStrippedAfterADeferredConnectKeepsThePolicyInForce() {
+        channel();
+        ch.connect(SERVER);
+        stripPipeline();
+        assertSame(gate, ch.pipeline().first(), "the gate came back, first");
+        ChannelFuture post = ch.writeAndFlush(ascii(POST));
+        assertEquals(List.of(""), kernel.synsSent, "a POST never rides in the SYN, pipeline rebuilt or not");
+        assertEquals(List.of(POST), sent());
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertTrue(r.reason().contains("does not admit it as safe to replay"), r.reason());
+        assertTrue(post.isSuccess());
+        assertEquals(List.of(r), told, "the listener is told");
+    }
+
+    @Test
+    void aPipelineStrippedAfterADeferredConnectStillLetsAGetRide() {
+        channel();
+        ch.connect(SERVER);
+        stripPipeline();
+        ch.writeAndFlush(ascii(GET));
+        assertEquals(List.of(GET), kernel.synsSent);
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+    }
+
+    @Test
+    void removedTwiceWhileDeferredItSendsASynWithoutDataAndStillDecides() {
+        channel();
+        ch.connect(SERVER);
+        ch.pipeline().remove(SynGate.NAME);
+        ch.pipeline().remove(SynGate.NAME);
+        assertEquals(List.of(""), kernel.synsSent, "disarmed: nothing unguarded can ride in the SYN");
+        ch.writeAndFlush(ascii(POST));
+        assertEquals(List.of(POST), sent(), "the write goes through Netty, after the handshake");
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertEquals(SynGate.REMOVED, r.reason());
+        assertEquals(List.of(r), told);
+    }
+
+    @Test
+    void aHandlerWhoseHandlerAddedThrowsLeavesTheGateInCharge() {
+        channel();
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void handlerAdded(ChannelHandlerContext ctx) {
+                throw new IllegalStateException("broken handler");
+            }
+        });
+        assertEquals(1, exceptions.size(), "Netty reports it down the pipeline");
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(POST));
+        assertEquals(List.of(""), kernel.synsSent, "the policy still applies");
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, result().outcome());
+    }
+
+    @Test
+    void aChannelDeregisteredWhileDeferredStartsItsHandshakeWithoutData() throws Exception {
+        channel();
+        ch.connect(SERVER);
+        ChannelFuture write = ch.write(ascii(POST));
+        ch.pipeline().deregister();
+        assertEquals(List.of(""), kernel.synsSent, "leaving its event loop, it leaves nothing armed");
+        ch.register(); // registered again: the polls resume
+        ch.flush();
+        assertEquals(List.of(POST), sent(), "the held write went on to Netty");
+        assertTrue(write.isSuccess());
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        assertTrue(result().reason().contains("deregistered"), result().reason());
+    }
+
+    /** Write, then close at once: in SYN_SENT the close waits for the handshake, or the data would be lost. */
+    @Test
+    void aCloseWhileTheSynWithDataIsInFlightWaitsForTheHandshake() {
+        channel();
+        ch.connect(SERVER);
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ChannelFuture close = ch.pipeline().close(); // (EmbeddedChannel.close() would cancel the polls)
+        assertTrue(ch.isOpen(), "Linux would turn this close into an instant CLOSE: the SYN never retransmitted");
+        assertFalse(close.isDone());
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertTrue(write.isSuccess(), () -> "write: " + write.cause());
+        assertTrue(close.isSuccess(), () -> "close: " + close.cause());
+        assertFalse(ch.isOpen());
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+    }
+
+    /** The CLOSE listener on the write future: the write completes with the handshake, so the close is safe. */
+    @Test
+    void aCloseListenerOnTheWriteRunsAfterTheHandshake() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET)).addListener(ChannelFutureListener.CLOSE);
+        assertTrue(ch.isOpen());
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void aCloseWhileTheSynIsLostClosesWhenTheHandshakeTimesOut() {
+        channel();
+        ch.config().setConnectTimeoutMillis(1000);
+        ch.connect(SERVER);
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ChannelFuture close = ch.pipeline().close(); // (EmbeddedChannel.close() would cancel the polls)
+        advanceMillis(1000);
+        assertTrue(close.isSuccess(), () -> "close: " + close.cause());
+        assertInstanceOf(ConnectTimeoutException.class, write.cause());
+    }
+
+    @Test
+    void aCancelledFirstFlightClosesAtOnce() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        gate.abort();
+        assertFalse(ch.isOpen(), "a cancel does not wait for the handshake");
+        assertInstanceOf(ClosedChannelException.class, gate.result().cause());
+    }
+
+    /** Later writes complete in order: the SYN's write before the bytes that followed it. */
+    @Test
+    void writesCompleteInOrderAcrossTheSyn() {
+        channel();
+        kernel.synCapacity = 4;
+        ch.connect(SERVER);
+        List<Integer> order = new ArrayList<>();
+        ch.write(ascii("GET ")).addListener(f -> order.add(1));
+        ch.write(ascii("/ HTTP/1.1\r\n\r\n")).addListener(f -> order.add(2));
+        ch.flush();
+        assertEquals(List.of("GET "), kernel.synsSent);
+        assertEquals(List.of(1, 2), order, "the second write reached the kernel: the first one's SYN is over");
+    }
+
+    /** Reset after the answer: the server's data came, so the handshake completed; never a failed result. */
+    @Test
+    void aConnectionResetAfterItsAnswerIsDecidedNotFailed() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = FakeSocketOps.closed();
+        kernel.socketError = "Connection reset by peer";
+        ch.pipeline().fireChannelRead(ascii("HTTP/1.1 200 OK\r\n\r\n"));
+        ch.pipeline().fireChannelInactive();
+        assertTrue(gate.result().isSuccess(), () -> "decided, not failed: " + gate.result().cause());
+    }
+
+    /** The poll sees CLOSE before Netty reads the answer: the SYN-ACK's options say the handshake completed. */
+    @Test
+    void aPollThatSeesAResetAfterTheSynAckDecides() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = dev.tfo.internal.TcpInfo.of(FakeSocketOps.CLOSE, 0x20 | 0x07, 0, 3);
+        kernel.socketError = "Connection reset by peer";
+        advanceMillis(1);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+        assertEquals("Connection reset by peer", kernel.socketError, "the error is left for Netty to report");
+    }
+
+    @Test
+    void aServerThatSpokeFirstGetsItsSynAtOnceNextTime() {
+        channel(TfoClientOptions.builder());
+        TfoClientOptions options = this.options;
+        kernel.tcpInfo = FakeSocketOps.synInFlight(); // no cookie: a real handshake, the banner comes first
+        ch.connect(SERVER);
+        ch.pipeline().fireChannelRead(ascii("220 smtp ready\r\n"));
+        ch.finishAndReleaseAll();
+
+        channel(options);
+        kernel.tcpInfo = FakeSocketOps.deferred();
+        ch.connect(SERVER);
+        assertEquals(List.of(""), kernel.synsSent, "no wait for a write that would come after the banner");
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        advanceMillis(1);
+        assertEquals("the server speaks first: the handshake started without data", result().reason());
+    }
+
+    @Test
+    void aClientThatSpeaksFirstWaitsLongEnoughForAColdFirstWrite() {
+        channel();
+        ch.connect(SERVER);
+        advanceMillis(200); // a cold JVM's connect().sync() returning late under load
+        assertTrue(kernel.synsSent.isEmpty());
+        ch.writeAndFlush(ascii(GET));
+        assertEquals(List.of(GET), kernel.synsSent);
+    }
+
+    /** Open but no longer connected (Netty's close in progress, or a failed connect): the server is named. */
+    @Test
+    void aWriteToAnOpenChannelThatIsNotConnectedNamesTheServer() {
+        java.util.concurrent.atomic.AtomicBoolean active = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ch = new EmbeddedChannel() {
+            @Override
+            public boolean isActive() {
+                return active.get() && super.isActive();
+            }
+        };
+        ch.freezeTime();
+        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).build(), kernel);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                exceptions.add(cause);
+            }
+        });
+        kernel.tcpInfo = FakeSocketOps.established(0, 1);
+        kernel.immediateConnectIsDeferred = false;
+        kernel.optionRefusal = "no TFO";
+        ch.connect(SERVER);
+        assertTrue(gate.result().isSuccess());
+        active.set(false);
+        ByteBuf data = ascii(GET);
+        ChannelFuture write = ch.writeAndFlush(data);
+        assertInstanceOf(ConnectException.class, write.cause());
+        assertEquals("connection to /198.18.0.1:443 is not connected", write.cause().getMessage());
+        assertEquals(List.of(write.cause()), exceptions, "the pipeline is told");
         assertEquals(0, data.refCnt());
-        assertFalse(write.isSuccess());
-        assertInstanceOf(IllegalStateException.class, gate.result().cause());
     }
 
     // ---- observing a channel nobody set up (TfoResult.of) ----------------------------------------------------
@@ -440,8 +702,7 @@ class SynGateTest {
         ch = new EmbeddedChannel(); // active at once
         ch.freezeTime();
         kernel.tcpInfo = FakeSocketOps.synInFlight();
-        gate = SynGate.observer(ch, null, kernel);
-        ch.pipeline().addFirst(SynGate.NAME, gate);
+        gate = SynGate.observe(ch, null, kernel);
         advanceMillis(5);
         assertFalse(gate.result().isDone());
         kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
@@ -456,8 +717,7 @@ class SynGateTest {
         ch.freezeTime();
         CountingOps counting = new CountingOps(kernel);
         kernel.tcpInfo = FakeSocketOps.deferred();
-        gate = SynGate.observer(ch, null, counting);
-        ch.pipeline().addFirst(SynGate.NAME, gate);
+        gate = SynGate.observe(ch, null, counting);
         int afterStart = counting.reads;
         advanceMillis(60_000);
         assertEquals(afterStart, counting.reads, "no tcp_info read while the channel is idle");
@@ -476,8 +736,7 @@ class SynGateTest {
             io.netty.channel.Channel idle = new io.netty.channel.socket.nio.NioSocketChannel();
             group.register(idle).sync();
             CountingOps counting = new CountingOps(kernel);
-            SynGate observer = SynGate.observer(idle, null, counting);
-            idle.pipeline().addFirst(SynGate.NAME, observer);
+            SynGate observer = SynGate.observe(idle, null, counting);
             idle.eventLoop().schedule(() -> { }, 200, TimeUnit.MILLISECONDS).sync();
             assertEquals(0, counting.reads, "not one tcp_info read for a channel that is not connected");
             assertFalse(observer.result().isDone());

@@ -8,6 +8,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -16,6 +18,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.local.LocalServerChannel;
+import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,9 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -141,14 +147,14 @@ class TfoBootstrapsTest {
     }
 
     @Test
-    void clientIsIdempotentAndRemembersItsOptionsOnTheBootstrap() {
+    void clientIsIdempotentAndChangesOnlyTheHandler() {
         Bootstrap b = bootstrap();
         assertSame(b, TfoBootstraps.client(b));
         ChannelHandler installed = b.config().handler();
         assertTrue(installed instanceof TfoClientInitializer, String.valueOf(installed));
+        assertTrue(b.config().attrs().isEmpty(), "no attribute of ours");
         assertSame(b, TfoBootstraps.client(b));
         assertSame(installed, b.config().handler(), "no second wrapper");
-        assertSame(TfoClientOptions.defaults(), b.config().attrs().get(SynGate.KEY));
         assertNull(b.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT),
                 "not Netty's option: the kernel's TCP_FASTOPEN_CONNECT is set per channel at its connect");
 
@@ -156,26 +162,54 @@ class TfoBootstrapsTest {
         TfoBootstraps.client(b, mine);
         assertSame(mine, ((TfoClientInitializer) b.config().handler()).options(), "a second call replaces them");
         assertSame(NOOP, ((TfoClientInitializer) b.config().handler()).userHandler(), "the user's handler is kept");
-        Bootstrap perConnection = b.clone().handler(NOOP);
-        assertSame(mine, perConnection.config().attrs().get(SynGate.KEY), "clone().handler(...) keeps the options");
+        assertSame(b.config().handler(), b.clone().config().handler(), "clone() keeps TFO");
     }
 
     @Test
     void clientRejectsBadInputAndStaysUntouched() {
         assertEquals("bootstrap",
                 assertThrows(NullPointerException.class, () -> TfoBootstraps.client(null)).getMessage());
-        Bootstrap udp = new Bootstrap().group(group).channel(EpollDatagramChannel.class).handler(NOOP);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TfoBootstraps.client(udp));
-        assertTrue(e.getMessage().startsWith("bootstrap: channel"), e.getMessage());
-        assertSame(NOOP, udp.config().handler(), "nothing half-configured");
-        assertNull(udp.config().attrs().get(SynGate.KEY));
-
+        assertEquals("options", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.client(bootstrap(), null)).getMessage());
         Bootstrap noHandler = new Bootstrap().group(group).channel(EpollSocketChannel.class);
         assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noHandler))
                 .getMessage().contains("handler not set"));
-        Bootstrap noGroup = new Bootstrap().channel(EpollSocketChannel.class).handler(NOOP);
-        assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noGroup))
-                .getMessage().contains("group not set"));
+        assertNull(noHandler.config().handler(), "nothing half-configured");
+    }
+
+    /** A channel that is not TCP fails its connect, naming its class, as a bad channel class does in Netty. */
+    @Test
+    void aClientBootstrapOfANonTcpChannelFailsItsConnectNamingTheClass() throws Exception {
+        Bootstrap udp = TfoBootstraps.client(new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                .handler(NOOP));
+        ChannelFuture f = udp.connect(new InetSocketAddress("127.0.0.1", 9)).await();
+        assertInstanceOf(IllegalArgumentException.class, f.cause());
+        assertTrue(f.cause().getMessage().contains("EpollDatagramChannel is not a TCP SocketChannel"),
+                f.cause().getMessage());
+    }
+
+    /** As in plain Netty: a non-@Sharable handler used for a second connection fails that connect. */
+    @Test
+    void aNonSharableHandlerFailsTheSecondConnectAsInPlainNetty() throws Exception {
+        SocketAddress closedPort = new InetSocketAddress("127.0.0.1", 9);
+        Bootstrap plain = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .handler(new ChannelInboundHandlerAdapter());
+        Bootstrap tfo = TfoBootstraps.client(new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .handler(new ChannelInboundHandlerAdapter()));
+        for (Bootstrap b : new Bootstrap[] {plain, tfo}) {
+            ChannelFuture first = b.connect(closedPort).await();
+            assertFalse(first.cause() instanceof io.netty.channel.ChannelPipelineException, String.valueOf(first.cause()));
+            ChannelFuture second = b.connect(closedPort).await();
+            assertInstanceOf(io.netty.channel.ChannelPipelineException.class, second.cause(), String.valueOf(second.cause()));
+            assertTrue(second.cause().getMessage().contains("is not a @Sharable handler"), second.cause().getMessage());
+            // (closeForcibly, as Netty closes a channel whose registration failed, completes no close future)
+            group.submit(() -> { }).await(5, java.util.concurrent.TimeUnit.SECONDS); // one event loop: its queue drained
+            assertFalse(second.channel().isOpen(), "closed");
+        }
+        ByteBuf data = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        Future<Channel> connect = TfoBootstraps.connect(tfo, closedPort, data).await();
+        assertInstanceOf(io.netty.channel.ChannelPipelineException.class, connect.cause(), String.valueOf(connect.cause()));
+        assertEquals(0, data.refCnt(), "the first flight released");
     }
 
     @Test
@@ -270,7 +304,8 @@ class TfoBootstrapsTest {
     @Test
     void refusedWithoutTfoFailsTheFutureAndReleasesTheBuffer() throws Exception {
         try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
-            SocketAddress server = echo.startServer("127.0.0.1", 0);
+            // An address of its own: a port freed on 127.0.0.1 can be taken at once by another process.
+            SocketAddress server = echo.startServer("127.0.3.7", 0);
             echo.stopServer();
             ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
             Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));

@@ -47,8 +47,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * habit {@code connect().sync()} then {@code writeAndFlush} from the caller's thread, and a client that reads
  * before it writes (SMTP, FTP, MySQL: the server speaks first) against a banner server. With a cached cookie,
  * {@code connect()} succeeds at once and the kernel sends nothing until the first write: the first client's
- * request rides in the SYN; for the second, which never writes, the library sends a SYN without data after
- * {@code firstWriteWait}, and the banner comes.
+ * request rides in the SYN; for the second, which never writes, the library sends a SYN without data at once
+ * (the first connection showed that the server speaks first), and the banner comes.
  */
 @FreshNetns
 class PlainNettyTfoTest {
@@ -129,8 +129,8 @@ class PlainNettyTfoTest {
                         serverResults.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS), TfoCounters.snapshot().minus(before));
                 first.channel.close().sync();
 
-                // 2nd connection, cookie cached: the connect succeeds at once and nothing is written; after
-                // firstWriteWait the library sends a SYN with the cookie and no data, and the banner comes.
+                // 2nd connection, cookie cached: the connect succeeds at once and nothing is written; the server
+                // spoke first on the 1st, so the library sends a SYN with the cookie and no data at once.
                 before = TfoCounters.snapshot();
                 long start = System.nanoTime();
                 Client second = Client.connect(group, server);
@@ -138,7 +138,7 @@ class PlainNettyTfoTest {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 TfoResult secondResult = TfoResult.of(second.channel).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 Witness.assertSynWithoutData("read-first client, 2nd connection",
-                        Witness.syn(capture, Witness.localPort(second.channel)), "nothing was written within 10 ms",
+                        Witness.syn(capture, Witness.localPort(second.channel)), "the server speaks first",
                         secondResult, serverResults.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS),
                         TfoCounters.snapshot().minus(before));
                 System.out.printf("READ-FIRST 2nd connection: banner after %d ms, %s%n", millis, secondResult);

@@ -30,6 +30,8 @@ public final class TcpInfo {
 
     /** {@code TCPI_OPT_SYN_DATA}: client: data in the SYN was acked; server: the SYN carried data. */
     public static final int OPT_SYN_DATA = 0x20;
+    /** {@code TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE}: options a SYN-ACK negotiated. */
+    public static final int OPT_FROM_SYN_ACK = 0x07;
     /** {@code TCPI_OPT_TFO_CHILD}: a server socket created by a TFO SYN. */
     public static final int OPT_TFO_CHILD = 0x80;
 
@@ -181,6 +183,17 @@ public final class TcpInfo {
      */
     public long segsOut() {
         return segsOut;
+    }
+
+    /**
+     * Whether a SYN-ACK reached this client socket, whatever its state now (a socket reset after its handshake
+     * is {@link #STATE_CLOSE} too): options only a SYN-ACK negotiates, or a TFO verdict only a SYN-ACK gives.
+     *
+     * @return whether the handshake got its answer
+     */
+    public boolean synAckSeen() {
+        return (options & (OPT_FROM_SYN_ACK | OPT_SYN_DATA)) != 0
+                || clientFail == FAIL_DATA_NOT_ACKED || clientFail == FAIL_SYN_RETRANSMITTED;
     }
 
     /**
