@@ -5,7 +5,7 @@ package dev.tfo.scenario;
  * patterns travel in the {@link Payload} seed, and the record lines the agents print (scenario helper).
  */
 final class SeamSoak {
-    /** The most bytes a SYN can carry on the lab's veth (MTU 1500): a server that got more saw an established client. */
+    /** The most bytes a SYN carries on the lab's veth (MTU 1500): a server that got more saw an established client. */
     static final int SYN_DATA_MAX = 1460;
     /** Request sizes, in turn: within one SYN, and beyond it. */
     static final int[] SIZES = {64, 900, 3000, 16000};

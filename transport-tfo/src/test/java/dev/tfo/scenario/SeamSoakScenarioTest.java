@@ -326,7 +326,7 @@ class SeamSoakScenarioTest {
         final List<ClientRec> hung = new ArrayList<>();
         final List<String> corrupt = new ArrayList<>();
         final List<ClientRec> lost = new ArrayList<>();
-        final List<ClientRec> wrongVerdict = new ArrayList<>();
+        final Map<String, List<ClientRec>> wrongVerdict = new TreeMap<>();
         final List<ClientRec> pendingVerdict = new ArrayList<>();
         final List<ClientRec> silent = new ArrayList<>();
         final Map<String, List<ClientRec>> unnamed = new TreeMap<>();
@@ -386,10 +386,14 @@ class SeamSoakScenarioTest {
             boolean echoed = c.echoPattern() && c.echoed == c.size && !c.corrupt;
             // the client was established if it got its echo, or if the server got bytes no SYN carried: more than a
             // SYN holds, or any at all on a child whose SYN brought no data
-            boolean handshakeWitnessed = echoed || received > SeamSoak.SYN_DATA_MAX
-                    || s.stream().anyMatch(x -> x.received > 0 && x.outcome.equals("NO_SYN_DATA"));
-            if (handshakeWitnessed && c.verdict.equals("FAILED")) {
-                wrongVerdict.add(c);
+            String witness = echoed ? "full echo"
+                    : received > SeamSoak.SYN_DATA_MAX ? "more than a SYN holds at the server"
+                    : s.stream().anyMatch(x -> x.received > 0 && x.outcome.equals("NO_SYN_DATA"))
+                    ? "bytes at a server child whose SYN had none" : null;
+            if (witness != null && c.verdict.equals("FAILED")) {
+                String[] cause = c.verdictCause.split("\\|", 3); // class|app|message
+                wrongVerdict.computeIfAbsent(witness + ", yet FAILED with " + new Err("result", false, false, cause[0],
+                        cause.length > 2 ? cause[2] : "").messageClass(server), k -> new ArrayList<>()).add(c);
             }
             if (c.verdict.equals("PENDING")) {
                 pendingVerdict.add(c);
@@ -467,7 +471,7 @@ class SeamSoakScenarioTest {
 
         String oneLine() {
             return "hung=" + hung.size() + " corrupt=" + corrupt.size() + " lostWrites=" + lost.size()
-                    + " wrongVerdicts=" + wrongVerdict.size() + " pendingVerdicts=" + pendingVerdict.size()
+                    + " wrongVerdicts=" + count(wrongVerdict) + " pendingVerdicts=" + pendingVerdict.size()
                     + " unnamedFailures=" + count(unnamed) + " notPipelinedFailures=" + count(notPipelined)
                     + " silent=" + silent.size() + " (of " + conns.size() + " connections, " + failed + " failed)";
         }
@@ -482,10 +486,11 @@ class SeamSoakScenarioTest {
                     () -> assertTrue(lost.isEmpty(), () -> lost.size() + " connections whose write future succeeded"
                             + " but whose bytes did not all reach the server (no server reset): " + byPatternPhase(lost)
                             + examples(lost)),
-                    () -> assertTrue(wrongVerdict.isEmpty(), () -> wrongVerdict.size() + " wrong verdicts: handshake"
+                    () -> assertTrue(wrongVerdict.isEmpty(), () -> count(wrongVerdict) + " wrong verdicts: handshake"
                             + " witnessed complete (full echo, more bytes at the server than a SYN holds, or bytes at a"
-                            + " server child whose SYN had none) but the TfoResult FAILED: "
-                            + byPatternPhase(wrongVerdict) + examples(wrongVerdict)),
+                            + " server child whose SYN had none) but the TfoResult FAILED: " + byPatternPhase(
+                            wrongVerdict.values().stream().flatMap(List::stream).collect(Collectors.toList()))
+                            + ", by witness and failure:" + grouped(wrongVerdict)),
                     () -> assertTrue(pendingVerdict.isEmpty(), () -> pendingVerdict.size() + " connections whose"
                             + " TfoResult future never completed: " + byPatternPhase(pendingVerdict)
                             + examples(pendingVerdict)),
