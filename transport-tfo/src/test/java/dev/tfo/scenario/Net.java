@@ -50,6 +50,19 @@ final class Net implements AutoCloseable {
         return d;
     }
 
+    /**
+     * Starts another agent main on {@code host} (a scenario's own agent), finished by {@link #finish()} like the
+     * others; awaits its first stdout line starting with {@code ready} unless that is {@code null}.
+     */
+    Driver startAgent(Host host, Class<?> main, String ready, String... args) {
+        Driver d = new Driver(host.startJava(main, args));
+        agents.add(d);
+        if (ready != null) {
+            d.process().awaitLine(l -> l.startsWith(ready), Driver.START);
+        }
+        return d;
+    }
+
     /** QUITs every agent, awaits its exit and asserts it exited 0 without a LEAK report. */
     void finish() {
         for (Driver d : agents) {
