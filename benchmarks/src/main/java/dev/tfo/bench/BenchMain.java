@@ -23,9 +23,8 @@ import java.util.Locale;
  *
  * <p>Layout: a {@link Lab} with a client and a server namespace ({@code tcp_fastopen=3} in each), joined by
  * one {@link DelayWire} per round-trip time (one-way delay RTT/2), plus a wire of RTT 20 ms that drops
- * SYNs carrying data (the black hole), and one for the frameworks (Reactor Netty, gRPC-java). The server JVMs
- * run in the server namespace, the client JVMs in the
- * client namespace (Netty reads {@code tcp_fastopen} once per JVM, and cookies and counters are per
+ * SYNs carrying data (the black hole), and one for the frameworks (Reactor Netty, gRPC-java, Vert.x). The
+ * server JVMs run in the server namespace, the client JVMs in the client namespace (Netty reads {@code tcp_fastopen} once per JVM, and cookies and counters are per
  * namespace); this main only orchestrates, in the root namespace. The overhead benchmark runs on the
  * loopback of a third namespace.
  */

@@ -13,7 +13,12 @@ enum FrameworkCase {
      * A gRPC-java unary call on a new {@code ManagedChannel} (plaintext): 3 RTT, 2 with TFO (the call waits for
      * the server's SETTINGS, which a TFO server sends when the SYN arrives).
      */
-    GRPC("gRPC-java unary call, new channel", "grpc", 2, 3);
+    GRPC("gRPC-java unary call, new channel", "grpc", 2, 3),
+    /**
+     * Vert.x 5 {@code HttpClient} GET (keep-alive off: a new connection per request), to the same server as
+     * {@link #GET}: 2 RTT, 1 with TFO.
+     */
+    VERTX_GET("Vert.x HttpClient GET", "vertx", 0, 2);
 
     private final String title;
     private final String key;

@@ -13,23 +13,34 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslProvider;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.transport.Transport;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
 import java.io.File;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The client side of the framework benchmark, run in the CLIENT namespace ({@code tcp_fastopen=3}): each
- * {@link FrameworkCase} on a NEW connection, without TFO and with the README recipe of its framework, all six
- * interleaved round-robin (the order rotating every round) on one epoll event loop:
+ * {@link FrameworkCase} on a NEW connection, without TFO and with the README recipe of its framework, all rows
+ * interleaved round-robin (the order rotating every round) on one epoll event loop (Vert.x: one of its own):
  *
  * <ul>
  *   <li>Reactor Netty: {@code HttpClient.create(ConnectionProvider.newConnection())}, TFO by
@@ -39,6 +50,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>gRPC-java: a new {@code ManagedChannel} per call ({@code NettyChannelBuilder}, plaintext, direct
  *       executor), TFO by {@code channelFactory(TfoChannels.clientFactory(channels))}; one unary call, then
  *       {@code shutdownNow()}.</li>
+ *   <li>Vert.x 5: {@code HttpClient} with keep-alive off (a new connection per request) on a {@code Vertx} with one
+ *       event loop, plain on Vert.x's own epoll transport, TFO on the same transport wrapped by the recipe
+ *       {@code FrameworkTfo.vertx} of tfo-frameworks-it ({@link #vertxTfo}); a GET to the Reactor Netty server.</li>
  * </ul>
  *
  * <p>Latency: from the start of the request (for gRPC: building the channel) to the response in the caller's
@@ -63,6 +77,10 @@ public final class FrameworkClient implements AutoCloseable {
     private final HttpClient tfoHttps;
     private final ChannelFactory<EpollSocketChannel> grpcChannels;
     private final ChannelFactory<EpollSocketChannel> tfoGrpcChannels;
+    private final Vertx plainVertx;
+    private final Vertx tfoVertx;
+    private final io.vertx.core.http.HttpClient plainVertxHttp;
+    private final io.vertx.core.http.HttpClient tfoVertxHttp;
     /** The channel of the request in flight (one at a time). */
     private volatile Channel last;
 
@@ -88,6 +106,41 @@ public final class FrameworkClient implements AutoCloseable {
         };
         // README "gRPC-java (grpc-netty)": builder.channelFactory(TfoChannels.clientFactory(channels)).
         this.tfoGrpcChannels = TfoChannels.clientFactory(grpcChannels);
+        VertxOptions oneEventLoop = new VertxOptions().setEventLoopPoolSize(1);
+        this.plainVertx = Vertx.builder().with(oneEventLoop).withTransport(Transport.EPOLL).build();
+        this.tfoVertx = Vertx.builder().with(oneEventLoop).withTransport(vertxTfo(Transport.EPOLL)).build();
+        HttpClientOptions newConnectionPerRequest = new HttpClientOptions().setKeepAlive(false);
+        this.plainVertxHttp = plainVertx.createHttpClient(newConnectionPerRequest);
+        this.tfoVertxHttp = tfoVertx.createHttpClient(newConnectionPerRequest);
+    }
+
+    /**
+     * The recipe {@code FrameworkTfo.vertx} of tfo-frameworks-it (Vert.x's native transport, its TCP client channels
+     * from {@code TfoChannels.clientFactory}), plus one line of the benchmark's: it remembers each channel, for its
+     * {@code TfoResult}.
+     */
+    private Transport vertxTfo(Transport nativeTransport) {
+        io.vertx.core.spi.transport.Transport theirs = nativeTransport.implementation();
+        ChannelFactory<? extends Channel> tfoChannels = TfoChannels.clientFactory(theirs.channelFactory(false));
+        ChannelFactory<Channel> tcpClients = () -> last = tfoChannels.newChannel(); // the benchmark's line
+        InvocationHandler tfo = (proxy, method, args) -> {
+            if (method.getName().equals("channelFactory") && Boolean.FALSE.equals(args[0])) {
+                return tcpClients; // channelFactory(domainSocket = false)
+            }
+            try {
+                return method.invoke(theirs, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        io.vertx.core.spi.transport.Transport spi = (io.vertx.core.spi.transport.Transport) Proxy.newProxyInstance(
+                Transport.class.getClassLoader(), new Class<?>[] {io.vertx.core.spi.transport.Transport.class}, tfo);
+        return new Transport() {
+            @Override public String name() { return nativeTransport.name(); }
+            @Override public boolean available() { return nativeTransport.available(); }
+            @Override public Throwable unavailabilityCause() { return nativeTransport.unavailabilityCause(); }
+            @Override public io.vertx.core.spi.transport.Transport implementation() { return spi; }
+        };
     }
 
     /**
@@ -119,6 +172,19 @@ public final class FrameworkClient implements AutoCloseable {
                     }
                     break;
                 }
+                case VERTX_GET: {
+                    io.vertx.core.http.HttpClient client = tfo ? tfoVertxHttp : plainVertxHttp;
+                    int length = client.request(HttpMethod.GET, server.getPort(), server.getAddress().getHostAddress(),
+                                    FrameworkServers.PATH)
+                            .compose(req -> req.send())
+                            .compose(res -> res.body().map((Buffer b) -> res.statusCode() == 200 ? b.length()
+                                    : -res.statusCode()))
+                            .toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    if (length <= 0) {
+                        failure = "BAD_RESPONSE:" + length;
+                    }
+                    break;
+                }
                 default: {
                     NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext()
                             .eventLoopGroup(group).directExecutor();
@@ -140,8 +206,10 @@ public final class FrameworkClient implements AutoCloseable {
                     return sample(t1 - t0, before, tfo, failure);
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | TimeoutException e) {
             failure = "FAILED:" + e.getClass().getSimpleName();
+        } catch (ExecutionException e) {
+            failure = "FAILED:" + e.getCause().getClass().getSimpleName();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure = "INTERRUPTED";
@@ -161,6 +229,15 @@ public final class FrameworkClient implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Vertx v : List.of(plainVertx, tfoVertx)) {
+            try {
+                v.close().toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                System.out.println("Vert.x did not close: " + e);
+            }
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
@@ -175,7 +252,7 @@ public final class FrameworkClient implements AutoCloseable {
     }
 
     /**
-     * JIT warm-up of this JVM on its namespace's loopback: the three servers in-process, and {@code rounds}
+     * JIT warm-up of this JVM on its namespace's loopback: the servers in-process, and {@code rounds}
      * rounds of every request, with and without TFO.
      */
     static void loopbackWarmup(int rounds, File cert, File key, int requestBytes, int responseBytes)

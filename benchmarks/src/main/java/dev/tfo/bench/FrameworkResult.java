@@ -98,16 +98,18 @@ final class FrameworkResult {
     String markdown(int iterations, int warmup) {
         StringBuilder sb = new StringBuilder();
         sb.append(f("%d measured requests per row (after %d warm-up rounds), each on a NEW connection (no pooling),"
-                + " the six rows interleaved round-robin (order rotating every round), through the DelayWire at RTT"
-                + " %.0f ms. Client: one epoll event loop in the client namespace, each framework set up by its README"
-                + " recipe for the TFO rows and left alone for the plain rows; servers: Reactor Netty HttpServer and"
-                + " gRPC-java NettyServerBuilder on epoll with TCP_FASTOPEN on the listener, in the server namespace."
+                + " the %d rows interleaved round-robin (order rotating every round), through the DelayWire at RTT"
+                + " %.0f ms. Client: one epoll event loop in the client namespace (Vert.x: a Vertx of one event loop"
+                + " on its own epoll transport), each framework set up by its README recipe (Vert.x: tfo-frameworks-it's"
+                + " FrameworkTfo.vertx) for the TFO rows and left alone for the plain rows; servers: Reactor Netty"
+                + " HttpServer (Reactor Netty's and Vert.x's GET) and gRPC-java NettyServerBuilder on epoll with"
+                + " TCP_FASTOPEN on the listener, in the server namespace."
                 + " Latency = start of the request (gRPC: building the channel) to the response in the caller's hands."
                 + " RTT saved = (plain median - TFO median) / RTT. Ideal RTT: the round trips the protocol needs (below);"
                 + " median - ideal: what the request costs beyond them, the CPU of client and server (Reactor Netty,"
                 + " TLS, gRPC; each request starts after 20+ ms idle, on cold caches, on this 2-vCPU VM), about the"
                 + " same with and without TFO. Hit rate = TCPFastOpenActive delta in the client"
-                + " namespace / requests.%n%n", iterations, warmup, nominalRttMs));
+                + " namespace / requests.%n%n", iterations, warmup, 2 * FrameworkCase.values().length, nominalRttMs));
         sb.append("| request | client | n | median ms | p90 ms | p99 ms | median RTT | p99 RTT | ideal RTT | median -"
                 + " ideal (ms) | RTT saved (median) | TFO / plain | TFO hit rate | failures |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -116,7 +118,8 @@ final class FrameworkResult {
                 Percentiles p = percentiles(c, withTfo);
                 int ideal = c.plainRtts() - (withTfo ? 1 : 0);
                 sb.append(f("| %s | %s | %d | %.2f | %.2f | %.2f | %.3f | %.3f | %d | %.2f | %s | %s | %s | %d |%n",
-                        c.title(), withTfo ? "**TFO (README recipe)**" : "plain", p.count(), p.median(), p.at(90),
+                        c.title(), !withTfo ? "plain" : c == FrameworkCase.VERTX_GET ? "**TFO (FrameworkTfo.vertx)**"
+                                : "**TFO (README recipe)**", p.count(), p.median(), p.at(90),
                         p.at(99), p.median() / nominalRttMs, p.at(99) / nominalRttMs, ideal,
                         p.median() - ideal * nominalRttMs,
                         withTfo ? f("**%.3f**", rttSaved(c)) : "-", withTfo ? f("**%.3f**", ratio(c)) : "1",
@@ -141,10 +144,13 @@ final class FrameworkResult {
                 + " then sends its SETTINGS, which reach the client at 2 RTT; HEADERS+DATA -> response at 3 RTT. With"
                 + " TFO the client's preface and SETTINGS ride in the SYN, the server accepts when the SYN arrives and"
                 + " sends its SETTINGS right behind its SYN-ACK (1 RTT), the call's response comes at 2 RTT."
-                + " Measured %.2f -> %.2f RTT: one round trip saved of three.%n",
+                + " Measured %.2f -> %.2f RTT: one round trip saved of three.%n"
+                + "- **Vert.x GET**: as GET (Vert.x connects, then writes; with the recipe the GET rides in the SYN):"
+                + " %.2f -> %.2f RTT.%n",
                 medianRtt(FrameworkCase.GET, false), medianRtt(FrameworkCase.GET, true),
                 medianRtt(FrameworkCase.HTTPS, false), medianRtt(FrameworkCase.HTTPS, true),
-                medianRtt(FrameworkCase.GRPC, false), medianRtt(FrameworkCase.GRPC, true)));
+                medianRtt(FrameworkCase.GRPC, false), medianRtt(FrameworkCase.GRPC, true),
+                medianRtt(FrameworkCase.VERTX_GET, false), medianRtt(FrameworkCase.VERTX_GET, true)));
         return sb.toString();
     }
 

@@ -9,15 +9,20 @@ import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSynDataPolicy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.vertx.core.transport.Transport;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The ONE place where the tests of this module configure a framework's client for TCP Fast Open. Every
- * method body is a recipe of the README section "Recipes per framework", copied verbatim (checked by
- * {@link ReadmeRecipesTest}); the tests add only their probes and witnesses on top.
+ * method body marked {@code README "..."} is a recipe of the README section "Recipes per framework", copied
+ * verbatim (checked by {@link ReadmeRecipesTest}); {@link #vertx} is not in the README yet. The tests add only
+ * their probes and witnesses on top.
  */
 final class FrameworkTfo {
     private FrameworkTfo() {
@@ -54,5 +59,37 @@ final class FrameworkTfo {
     static Bootstrap plainNetty(Bootstrap bootstrap) {
         TfoBootstraps.client(bootstrap);
         return bootstrap;
+    }
+
+    /**
+     * Vert.x 5 (not in the README yet): the transport handed to {@code Vertx.builder().withTransport(..)}. It is
+     * Vert.x's own native transport ({@code Transport.EPOLL} or {@code Transport.IO_URING}) with one change: its
+     * TCP client channels come from {@code TfoChannels.clientFactory}. Every other method of the transport SPI
+     * (servers, UDP, domain sockets, event loops, socket options), present or added by a later Vert.x, is the
+     * wrapped transport's own: a proxy forwards it. Public API and SPI only. Vert.x's DNS resolver makes its TCP
+     * channels (the fallback for truncated answers) with the same {@code channelFactory(false)}: they get the TFO
+     * handler too, and its default policy keeps a DNS query out of the SYN.
+     */
+    static Transport vertx(Transport nativeTransport) {
+        io.vertx.core.spi.transport.Transport theirs = nativeTransport.implementation();
+        ChannelFactory<? extends Channel> tcpClients = TfoChannels.clientFactory(theirs.channelFactory(false));
+        InvocationHandler tfo = (proxy, method, args) -> {
+            if (method.getName().equals("channelFactory") && Boolean.FALSE.equals(args[0])) {
+                return tcpClients; // channelFactory(domainSocket = false)
+            }
+            try {
+                return method.invoke(theirs, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        io.vertx.core.spi.transport.Transport spi = (io.vertx.core.spi.transport.Transport) Proxy.newProxyInstance(
+                Transport.class.getClassLoader(), new Class<?>[] {io.vertx.core.spi.transport.Transport.class}, tfo);
+        return new Transport() {
+            @Override public String name() { return nativeTransport.name(); }
+            @Override public boolean available() { return nativeTransport.available(); }
+            @Override public Throwable unavailabilityCause() { return nativeTransport.unavailabilityCause(); }
+            @Override public io.vertx.core.spi.transport.Transport implementation() { return spi; }
+        };
     }
 }
