@@ -236,6 +236,11 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
     }
 
+    /** The verdict, read on the event loop (which writes it). */
+    private TfoResult decidedOnLoop() {
+        return decided;
+    }
+
     /** Why there is no verdict, once the attempt failed; else {@code null}. */
     synchronized Throwable verdictFailure() {
         return failure;
@@ -380,6 +385,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         if (state == State.SYN_SENT) {
             bytesOut = true;
+            promise = namingFailures(promise);
         } else if (state == State.DONE && options != null && !channel.isActive() && channel.isOpen()) {
             // Netty would fail it with a bare NotYetConnectedException: name the server and why, and tell the pipeline.
             Throwable why = verdictFailure();
@@ -452,6 +458,14 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             decide(ops.tcpInfo(channel)); // the peer's data came: its handshake is over, even if reset since
         }
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.SYN_SENT) {
+            run(); // a read that got only the server's FIN (Netty closes next): the handshake may be over
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
@@ -601,22 +615,38 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         if (state == State.SYN_SENT) {
             bytesOut = true;
-            if (carried != null) {
-                // The first bytes after the SYN's: written only once the handshake is over, they settle the
-                // SYN's writes first, so that promises complete in write order.
-                ChannelPromise user = promise;
-                promise = ctx.newPromise();
-                promise.addListener(f -> {
-                    settleCarried(f.isSuccess() ? null : f.cause());
-                    if (f.isSuccess()) {
-                        user.trySuccess();
-                    } else {
-                        user.tryFailure(f.cause());
-                    }
-                });
-            }
+            promise = namingFailures(promise);
         }
         ctx.write(msg, promise);
+    }
+
+    /**
+     * A promise for a write passed on during the handshake: the kernel takes its bytes only once the handshake
+     * is over, so its completion settles the writes the SYN carried first (promises complete in write order),
+     * and a failure names the server.
+     */
+    private ChannelPromise namingFailures(ChannelPromise user) {
+        if (user.isVoid() && carried == null) {
+            return user;
+        }
+        ChannelPromise mine = ctx.newPromise();
+        mine.addListener(f -> {
+            if (state == State.SYN_SENT) {
+                run(); // the kernel took (or refused) bytes after the SYN: tcp_info tells if the handshake is over
+            }
+            if (f.isSuccess()) {
+                settleCarried(null);
+                user.trySuccess();
+            } else {
+                Throwable cause = f.cause();
+                if (!(cause instanceof ClosedChannelException) && decidedOnLoop() == null) {
+                    cause = named("failed before its handshake completed: " + cause.getMessage(), cause);
+                }
+                settleCarried(cause);
+                user.tryFailure(cause);
+            }
+        });
+        return mine;
     }
 
     /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */
@@ -748,8 +778,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         LOCAL(false, false),
         /** The connect future failed: it tells the caller, and Netty closes the channel. */
         CONNECT(true, false),
-        /** The channel went inactive: Netty tells the pipeline. */
-        INACTIVE(true, false),
+        /** The channel went inactive before the handshake ended (io_uring closes without an error): tell. */
+        INACTIVE(true, true),
         /** Refused, reset or silent once the SYN left: the gate tells the pipeline and closes the channel. */
         HANDSHAKE(true, true),
         /** The kernel would not send the SYN (client TFO switched off meanwhile): nothing about the path. */
