@@ -75,6 +75,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SynGate.class);
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** The kernel's first SYN retransmission timeout ({@code TCP_TIMEOUT_INIT}). */
+    private static final long SYN_RTO_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private enum State { NEW, CONNECTING, DEFERRED, SYN_SENT, DONE }
 
@@ -109,6 +111,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private boolean bytesOut;
     /** Who spoke first on this connection: 0 nobody yet, 1 this client, 2 the server. */
     private byte firstSpeaker;
+    /** When the SYN left ({@code System.nanoTime()}). */
+    private long synNanos;
     /** Cancelled by {@link TfoBootstraps#connect}'s caller: close at once, whatever is in flight. */
     private boolean aborting;
     private long startNanos;
@@ -463,7 +467,14 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.SYN_SENT) {
-            run(); // a read that got only the server's FIN (Netty closes next): the handshake may be over
+            if (channel.isOpen()) {
+                run(); // a read that got only the server's FIN (epoll closes next): the handshake may be over
+            } else if (System.nanoTime() - synNanos >= SYN_RTO_NANOS && options != null) {
+                // io_uring closed on the server's FIN before tcp_info could be read. A FIN comes only after the
+                // handshake, and one that took the kernel's first SYN timeout (1 s) retransmitted its SYN.
+                notAttempted = null;
+                decide(TcpInfo.of(TcpInfo.STATE_CLOSE, 0, TcpInfo.FAIL_SYN_RETRANSMITTED, -1));
+            }
         }
         ctx.fireChannelReadComplete();
     }
@@ -631,7 +642,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         ChannelPromise mine = ctx.newPromise();
         mine.addListener(f -> {
-            if (state == State.SYN_SENT) {
+            if (state == State.SYN_SENT && channel.isOpen()) {
                 run(); // the kernel took (or refused) bytes after the SYN: tcp_info tells if the handshake is over
             }
             if (f.isSuccess()) {
@@ -678,6 +689,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      */
     private void startWatching() {
         state = State.SYN_SENT;
+        synNanos = System.nanoTime();
         pollDelayNanos = FIRST_POLL_NANOS;
         run();
         int timeoutMillis = channel.config().getConnectTimeoutMillis();
@@ -709,9 +721,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (info == null) {
             if (channel.isOpen()) {
                 decide(null);
-            } else {
+            } else if (detached) {
                 fail(named("closed before its handshake completed", null), Failure.INACTIVE);
-            }
+            } // else channelReadComplete (a FIN read on io_uring) or channelInactive decides
             return;
         }
         if (info.synSent()) {
