@@ -33,13 +33,13 @@ public class TfoAutoConfiguration {
     static final String HTTP_CLIENT = "reactor.netty.http.client.HttpClient";
     static final String HTTP_SERVER = "reactor.netty.http.server.HttpServer";
     static final String CLIENT_RESOURCES = "io.lettuce.core.resource.ClientResources";
+    static final String REDIS_CONNECTION_FACTORY = "org.springframework.data.redis.connection.RedisConnectionFactory";
 
     /** The one startup line: what has TFO, and what keeps it from working here. */
     @Bean
-    static TfoStartupReport tfoStartupReport(ObjectProvider<TfoHttpClientCustomizer> client,
-            ObjectProvider<TfoHttpServerCustomizer> server, ObjectProvider<TfoLettuceCustomizer> redis,
-            ObjectProvider<TfoResultListener> listeners) {
-        return new TfoStartupReport(client, server, redis, listeners);
+    static TfoStartupReport tfoStartupReport(ObjectProvider<TfoPart> parts,
+                                             ObjectProvider<TfoResultListener> listeners) {
+        return new TfoStartupReport(parts, listeners);
     }
 
     /** Client options from the properties, telling every {@link TfoResultListener} bean (the meters) each result. */
@@ -97,7 +97,7 @@ public class TfoAutoConfiguration {
 
     /** Spring Data Redis on Lettuce. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = CLIENT_RESOURCES)
+    @ConditionalOnClass(name = {CLIENT_RESOURCES, REDIS_CONNECTION_FACTORY})
     @ConditionalOnProperty(prefix = "tfo.redis", name = "enabled", havingValue = "true", matchIfMissing = true)
     static class LettuceConfiguration {
         @Bean

@@ -54,7 +54,7 @@ class TfoBoot4Configuration {
 
     /** Spring Data Redis on Lettuce. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = {TfoAutoConfiguration.CLIENT_RESOURCES,
+    @ConditionalOnClass(name = {TfoAutoConfiguration.CLIENT_RESOURCES, TfoAutoConfiguration.REDIS_CONNECTION_FACTORY,
             "org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer"})
     @ConditionalOnProperty(prefix = "tfo.redis", name = "enabled", havingValue = "true", matchIfMissing = true)
     static class Redis {

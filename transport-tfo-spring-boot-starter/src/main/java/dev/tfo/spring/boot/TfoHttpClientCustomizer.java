@@ -2,6 +2,7 @@ package dev.tfo.spring.boot;
 
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
+import dev.tfo.TfoSupport;
 import io.netty.channel.socket.SocketChannel;
 import reactor.netty.http.client.HttpClient;
 
@@ -13,7 +14,7 @@ import java.util.function.UnaryOperator;
  * the TFO handler on every TCP channel before it connects. Unix domain sockets and HTTP/3 (QUIC) channels are left
  * alone.
  */
-final class TfoHttpClientCustomizer implements UnaryOperator<HttpClient> {
+final class TfoHttpClientCustomizer implements UnaryOperator<HttpClient>, TfoPart {
     private final TfoClientOptions options;
 
     TfoHttpClientCustomizer(TfoClientOptions options) {
@@ -22,6 +23,16 @@ final class TfoHttpClientCustomizer implements UnaryOperator<HttpClient> {
 
     TfoClientOptions options() {
         return options;
+    }
+
+    @Override
+    public String description() {
+        return "WebClient/RestClient on Reactor Netty (" + options.synDataPolicy() + ")";
+    }
+
+    @Override
+    public String problem(TfoSupport support) {
+        return TfoPart.clientProblem(support);
     }
 
     @Override

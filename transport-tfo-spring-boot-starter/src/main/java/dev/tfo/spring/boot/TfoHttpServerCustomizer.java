@@ -22,7 +22,7 @@ import java.util.function.UnaryOperator;
  * {@code HttpServer.option}; only where the server will run on epoll or io_uring (elsewhere Netty would warn at
  * every bind that it does not know the option, and TFO could not work anyway: the startup report says so once).
  */
-final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer> {
+final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer>, TfoPart {
     /** {@code TCP_FASTOPEN} (level {@code IPPROTO_TCP} 6, option 23): the listener's TFO queue length. */
     static final ChannelOption<Integer> TCP_FASTOPEN = new IntegerUnixChannelOption("TCP_FASTOPEN", 6, 23);
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoHttpServerCustomizer.class);
@@ -44,6 +44,20 @@ final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer> {
 
     int queueLength() {
         return queueLength;
+    }
+
+    @Override
+    public String description() {
+        return "Reactor Netty server (TFO queue " + queueLength + ")";
+    }
+
+    @Override
+    public String problem(TfoSupport support) {
+        if (!TfoHost.nativeServerTransport(support)) {
+            return "the server runs on NIO, which cannot accept data in a SYN (epoll or io_uring can)";
+        }
+        return support.has(TfoSupport.SERVER) ? null
+                : "servers: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the server bit 0x2";
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.tfo.spring.boot;
 
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
+import dev.tfo.TfoSupport;
 import dev.tfo.TfoSynDataPolicy;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
@@ -15,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * with a policy that lets only Lettuce's {@code HELLO} (RESP3 negotiation, safe to replay) ride in the SYN, never a
  * command of the application. Spring Boot hands it its {@code ClientResources.Builder}.
  */
-final class TfoLettuceCustomizer implements NettyCustomizer {
+final class TfoLettuceCustomizer implements NettyCustomizer, TfoPart {
     /** Exactly the README recipe's policy. */
     static final TfoSynDataPolicy HELLO_ONLY = first -> first.toString(StandardCharsets.US_ASCII)
             .startsWith("*2\r\n$5\r\nHELLO\r\n") ? first.readableBytes() : 0;
@@ -38,6 +39,20 @@ final class TfoLettuceCustomizer implements NettyCustomizer {
     /** Whether Spring Boot built a {@code ClientResources} with it (false: none yet, or one of the application's). */
     boolean applied() {
         return applied;
+    }
+
+    @Override
+    public String description() {
+        return "Redis on Lettuce (HELLO only)";
+    }
+
+    @Override
+    public String problem(TfoSupport support) {
+        if (!applied) {
+            return "Redis: Spring Boot built no Lettuce ClientResources (a ClientResources bean of the application's "
+                    + "own gets no TFO: see the starter's README)";
+        }
+        return TfoPart.clientProblem(support);
     }
 
     @Override

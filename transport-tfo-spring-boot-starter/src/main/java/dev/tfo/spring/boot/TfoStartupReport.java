@@ -1,38 +1,35 @@
 package dev.tfo.spring.boot;
 
-import dev.tfo.TfoSupport;
 import dev.tfo.TfoResultListener;
+import dev.tfo.TfoSupport;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One log line at startup: which parts have TFO, and, when this host or JVM keeps any of them from working (the
- * kernel's bits, no native transport, macOS, an old Netty), why and the fix. Nothing is logged per connection: a
- * connection without TFO is a plain one, and its outcome (in the meters) says why.
+ * kernel's bits, no native transport, macOS, an old Netty), why and the fix: INFO when all is well, WARN otherwise.
+ * Nothing is logged per connection: a connection without TFO is a plain one, and its outcome (in the meters) says why.
  */
 final class TfoStartupReport implements SmartInitializingSingleton {
     private static final Log logger = LogFactory.getLog(TfoStartupReport.class);
 
-    private final ObjectProvider<TfoHttpClientCustomizer> client;
-    private final ObjectProvider<TfoHttpServerCustomizer> server;
-    private final ObjectProvider<TfoLettuceCustomizer> redis;
+    private final ObjectProvider<TfoPart> parts;
     private final ObjectProvider<TfoResultListener> listeners;
-    private String line;
+    private volatile String line;
 
-    TfoStartupReport(ObjectProvider<TfoHttpClientCustomizer> client, ObjectProvider<TfoHttpServerCustomizer> server,
-                     ObjectProvider<TfoLettuceCustomizer> redis, ObjectProvider<TfoResultListener> listeners) {
-        this.client = client;
-        this.server = server;
-        this.redis = redis;
+    TfoStartupReport(ObjectProvider<TfoPart> parts, ObjectProvider<TfoResultListener> listeners) {
+        this.parts = parts;
         this.listeners = listeners;
     }
 
-    /** The line logged at startup (for tests), or {@code null} before. */
+    /** The line logged at startup, or {@code null} before. */
     String line() {
         return line;
     }
@@ -40,49 +37,28 @@ final class TfoStartupReport implements SmartInitializingSingleton {
     @Override
     public void afterSingletonsInstantiated() {
         TfoSupport support = TfoSupport.current();
-        List<String> parts = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        boolean clientSide = false;
-        TfoHttpClientCustomizer http = client.getIfAvailable();
-        if (http != null) {
-            parts.add("WebClient/RestClient on Reactor Netty (" + http.options().synDataPolicy() + ")");
-            clientSide = true;
-        }
-        TfoLettuceCustomizer lettuce = redis.getIfAvailable();
-        if (lettuce != null) {
-            if (lettuce.applied()) {
-                parts.add("Redis on Lettuce (HELLO only)");
-                clientSide = true;
-            } else {
-                problems.add("Redis: Spring Boot built no Lettuce ClientResources (a ClientResources bean of the "
-                        + "application's own gets no TFO: see the starter's README)");
+        List<String> what = new ArrayList<>();
+        Set<String> problems = new LinkedHashSet<>();
+        parts.orderedStream().forEach(part -> {
+            what.add(part.description());
+            String problem = part.problem(support);
+            if (problem != null) {
+                problems.add(problem);
             }
-        }
-        TfoHttpServerCustomizer listener = server.getIfAvailable();
-        if (listener != null) {
-            parts.add("Reactor Netty server (TFO queue " + listener.queueLength() + ")");
-            if (!TfoHost.nativeServerTransport(support)) {
-                problems.add("the server runs on NIO, which cannot accept data in a SYN (epoll or io_uring can)");
-            } else if (!support.has(TfoSupport.SERVER)) {
-                problems.add("servers: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the server bit 0x2");
-            }
-        }
-        if (clientSide && !support.has(TfoSupport.CLIENT)) {
-            problems.add("clients: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the client bit 0x1");
-        }
+        });
         // By name: the binder's class needs Micrometer, which may be absent.
         if (listeners.stream().anyMatch(l -> l.getClass().getName().equals("dev.tfo.micrometer.TfoMetrics"))) {
-            parts.add("meters tfo.*");
+            what.add("meters tfo.*");
         }
-        String what = parts.isEmpty() ? "no part to configure" : String.join(", ", parts);
+        String configured = what.isEmpty() ? "no part of this application" : String.join(", ", what);
         if (!TfoHost.librarySupported()) {
             line = "TCP Fast Open is off in this application: " + TfoHost.NETTY_PROBLEM;
             logger.warn(line);
-        } else if (problems.isEmpty() || parts.isEmpty()) {
-            line = "TCP Fast Open for " + what + ". " + support.summary();
+        } else if (problems.isEmpty()) {
+            line = "TCP Fast Open for " + configured + ". " + support.summary();
             logger.info(line);
         } else {
-            line = "TCP Fast Open configured for " + what + ", but " + String.join("; ", problems)
+            line = "TCP Fast Open configured for " + configured + ", but " + String.join("; ", problems)
                     + ": those connections go without TFO. " + support.summary();
             logger.warn(line);
         }
