@@ -18,6 +18,8 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+import dev.tfo.TfoSupport;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -153,6 +155,32 @@ class TfoAutoConfigurationTest {
         } finally {
             tcp.unsafe().closeForcibly();
             other.finishAndReleaseAll();
+        }
+    }
+
+    /**
+     * The listener option is set only where Reactor Netty binds on epoll or io_uring: on NIO (here:
+     * {@code -Dreactor.netty.native=false}) Netty would warn at every bind that it does not know it.
+     */
+    @Test
+    void serverOptionOnlyWhereTheServerRunsNative() {
+        TfoHttpServerCustomizer customizer = new TfoHttpServerCustomizer(128, null);
+        boolean nativeHere = TfoSupport.current().epollAvailable() || TfoSupport.current().ioUringAvailable();
+        assertTrue(nativeHere, "epoll loads in this build");
+        assertEquals(128, customizer.apply(HttpServer.create()).configuration().options()
+                .get(TfoHttpServerCustomizer.TCP_FASTOPEN));
+        String before = System.getProperty("reactor.netty.native");
+        System.setProperty("reactor.netty.native", "false");
+        try {
+            assertNull(customizer.apply(HttpServer.create()).configuration().options()
+                    .get(TfoHttpServerCustomizer.TCP_FASTOPEN), "no option on NIO");
+            assertTrue(customizer.problem(TfoSupport.current()).startsWith("the server runs on NIO"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("reactor.netty.native");
+            } else {
+                System.setProperty("reactor.netty.native", before);
+            }
         }
     }
 }
