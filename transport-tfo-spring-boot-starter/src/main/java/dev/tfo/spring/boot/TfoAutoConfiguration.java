@@ -1,5 +1,6 @@
 package dev.tfo.spring.boot;
 
+import dev.tfo.TfoBackoff;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResultListener;
 import dev.tfo.TfoSynDataPolicy;
@@ -42,10 +43,15 @@ public class TfoAutoConfiguration {
         return new TfoStartupReport(parts, listeners);
     }
 
-    /** Client options from the properties, telling every {@link TfoResultListener} bean (the meters) each result. */
+    /**
+     * Client options from the properties, with the application's {@link TfoBackoff} bean if it has one (else the
+     * shared one), telling every {@link TfoResultListener} bean (the meters) each result.
+     */
     static TfoClientOptions clientOptions(TfoProperties properties, TfoSynDataPolicy policy,
+                                          ObjectProvider<TfoBackoff> backoff,
                                           ObjectProvider<TfoResultListener> listeners) {
         TfoClientOptions.Builder builder = TfoClientOptions.builder()
+                .backoff(backoff.getIfUnique(TfoBackoff::shared))
                 .synDataPolicy(policy)
                 .firstWriteWait(properties.getClient().getFirstWriteWait());
         TfoResultListener listener = listener(listeners);
@@ -74,11 +80,11 @@ public class TfoAutoConfiguration {
     @ConditionalOnProperty(prefix = "tfo.client", name = "enabled", havingValue = "true", matchIfMissing = true)
     static class ReactorNettyClientConfiguration {
         @Bean
-        TfoHttpClientCustomizer tfoHttpClientCustomizer(TfoProperties properties,
+        TfoHttpClientCustomizer tfoHttpClientCustomizer(TfoProperties properties, ObjectProvider<TfoBackoff> backoff,
                                                         ObjectProvider<TfoResultListener> listeners) {
             TfoSynDataPolicy policy = properties.getClient().getSynDataPolicy() == TfoProperties.SynDataPolicy.ANY
                     ? TfoSynDataPolicy.any() : TfoSynDataPolicy.replaySafe();
-            return new TfoHttpClientCustomizer(clientOptions(properties, policy, listeners));
+            return new TfoHttpClientCustomizer(clientOptions(properties, policy, backoff, listeners));
         }
     }
 
@@ -101,15 +107,17 @@ public class TfoAutoConfiguration {
     @ConditionalOnProperty(prefix = "tfo.redis", name = "enabled", havingValue = "true", matchIfMissing = true)
     static class LettuceConfiguration {
         @Bean
-        TfoLettuceCustomizer tfoLettuceCustomizer(TfoProperties properties,
+        TfoLettuceCustomizer tfoLettuceCustomizer(TfoProperties properties, ObjectProvider<TfoBackoff> backoff,
                                                   ObjectProvider<TfoResultListener> listeners) {
-            return new TfoLettuceCustomizer(clientOptions(properties, TfoLettuceCustomizer.HELLO_ONLY, listeners));
+            return new TfoLettuceCustomizer(clientOptions(properties, TfoLettuceCustomizer.HELLO_ONLY, backoff,
+                    listeners));
         }
     }
 
     /**
      * The meters: a {@link TfoMetrics} binder, which Spring Boot binds to every {@code MeterRegistry} like any
-     * {@code MeterBinder} bean, and which the client and server options above tell every result.
+     * {@code MeterBinder} bean, and which the client and server options above tell every result. Its gauge watches the
+     * backoff the clients use.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = {"io.micrometer.core.instrument.binder.MeterBinder", "dev.tfo.micrometer.TfoMetrics"})
@@ -117,8 +125,8 @@ public class TfoAutoConfiguration {
     static class MetricsConfiguration {
         @Bean
         @ConditionalOnMissingBean
-        TfoMetrics tfoMetrics() {
-            return new TfoMetrics();
+        TfoMetrics tfoMetrics(ObjectProvider<TfoBackoff> backoff) {
+            return new TfoMetrics(backoff.getIfUnique(TfoBackoff::shared));
         }
     }
 

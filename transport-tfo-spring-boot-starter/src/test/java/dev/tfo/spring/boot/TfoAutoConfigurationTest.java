@@ -1,5 +1,6 @@
 package dev.tfo.spring.boot;
 
+import dev.tfo.TfoBackoff;
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSynDataPolicy;
@@ -59,6 +60,7 @@ class TfoAutoConfigurationTest {
             assertSame(TfoSynDataPolicy.replaySafe(), options.synDataPolicy());
             assertEquals(TfoClientOptions.DEFAULT_FIRST_WRITE_WAIT, options.firstWriteWait());
             assertSame(context.getBean(TfoMetrics.class), options.resultListener().orElseThrow(), "results to the meters");
+            assertSame(TfoBackoff.shared(), options.backoff());
             assertEquals(256, context.getBean(TfoHttpServerCustomizer.class).queueLength());
             assertNotNull(context.getBean(TfoStartupReport.class).line(), "the startup line was logged");
         });
@@ -182,5 +184,15 @@ class TfoAutoConfigurationTest {
                 System.setProperty("reactor.netty.native", before);
             }
         }
+    }
+
+    /** A {@link TfoBackoff} bean of the application's is every client part's backoff. */
+    @Test
+    void aBackoffBeanOfTheApplicationIsUsed() {
+        TfoBackoff mine = TfoBackoff.builder().initial(Duration.ofSeconds(30)).build();
+        web.withBean(TfoBackoff.class, () -> mine).run(context -> {
+            assertSame(mine, context.getBean(TfoHttpClientCustomizer.class).options().backoff());
+            assertSame(mine, context.getBean(TfoMetrics.class).clientOptions().backoff(), "the gauge watches it");
+        });
     }
 }
