@@ -1,0 +1,198 @@
+package dev.tfo.spring.boot;
+
+import dev.tfo.TfoBackoff;
+import dev.tfo.TfoChannels;
+import dev.tfo.TfoClientOptions;
+import dev.tfo.TfoSynDataPolicy;
+import dev.tfo.micrometer.TfoMetrics;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
+import org.springframework.boot.http.client.autoconfigure.ClientHttpRequestFactoryBuilderCustomizer;
+import org.springframework.boot.http.client.autoconfigure.reactive.ClientHttpConnectorBuilderCustomizer;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+import dev.tfo.TfoSupport;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The auto-configuration's conditions on Boot 4.0, in the build's own network namespace (whatever its
+ * {@code tcp_fastopen}: nothing may fail to start for lack of TFO): which beans each switch and each missing library
+ * gives. The beans at work on the wire: {@link WebFluxAppTfoTest}.
+ */
+class TfoAutoConfigurationTest {
+    private final ReactiveWebApplicationContextRunner web = new ReactiveWebApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(TfoAutoConfiguration.class));
+
+    private static final List<Class<?>> STARTER_BEANS = List.of(TfoHttpClientCustomizer.class,
+            TfoHttpServerCustomizer.class, TfoLettuceCustomizer.class, TfoMetrics.class, TfoInfoContributor.class,
+            ClientHttpConnectorBuilderCustomizer.class, ClientHttpRequestFactoryBuilderCustomizer.class,
+            NettyServerCustomizer.class, ClientResourcesBuilderCustomizer.class, TfoStartupReport.class);
+
+    @Test
+    void everyPartOnBoot4ByDefault() {
+        web.run(context -> {
+            assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
+            for (Class<?> type : STARTER_BEANS) {
+                assertEquals(1, context.getBeansOfType(type).size(), type.getSimpleName());
+            }
+            assertTrue(Arrays.stream(context.getBeanDefinitionNames()).noneMatch(n -> n.startsWith("tfoBoot3")),
+                    "no Boot 3.5 bean on Boot 4: " + Arrays.toString(context.getBeanDefinitionNames()));
+            TfoClientOptions options = context.getBean(TfoHttpClientCustomizer.class).options();
+            assertSame(TfoSynDataPolicy.replaySafe(), options.synDataPolicy());
+            assertEquals(TfoClientOptions.DEFAULT_FIRST_WRITE_WAIT, options.firstWriteWait());
+            assertSame(context.getBean(TfoMetrics.class), options.resultListener().orElseThrow(), "results to the meters");
+            assertSame(TfoBackoff.shared(), options.backoff());
+            assertEquals(256, context.getBean(TfoHttpServerCustomizer.class).queueLength());
+            assertNotNull(context.getBean(TfoStartupReport.class).line(), "the startup line was logged");
+        });
+    }
+
+    @Test
+    void tfoEnabledFalseGivesNoBeanAtAll() {
+        web.withPropertyValues("tfo.enabled=false").run(context -> {
+            assertFalse((context.getStartupFailure() != null));
+            assertTrue(Arrays.stream(context.getBeanDefinitionNames()).noneMatch(n -> n.startsWith("tfo")),
+                    Arrays.toString(context.getBeanDefinitionNames()));
+        });
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "tfo.client.enabled, dev.tfo.spring.boot.TfoHttpClientCustomizer, org.springframework.boot.http.client.autoconfigure.reactive.ClientHttpConnectorBuilderCustomizer, 3",
+            "tfo.server.enabled, dev.tfo.spring.boot.TfoHttpServerCustomizer, org.springframework.boot.reactor.netty.NettyServerCustomizer, 2",
+            "tfo.redis.enabled, dev.tfo.spring.boot.TfoLettuceCustomizer, org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer, 2",
+            "tfo.metrics.enabled, dev.tfo.micrometer.TfoMetrics, dev.tfo.micrometer.TfoMetrics, 1",
+            "tfo.info.enabled, dev.tfo.spring.boot.TfoInfoContributor, dev.tfo.spring.boot.TfoInfoContributor, 1",
+    })
+    void eachPartHasItsSwitch(String property, Class<?> part, Class<?> bootHook, int beansOfThePart) {
+        web.withPropertyValues(property + "=false").run(context -> {
+            assertFalse((context.getStartupFailure() != null));
+            assertTrue(context.getBeansOfType(part).isEmpty(), part.getSimpleName());
+            assertTrue(context.getBeansOfType(bootHook).isEmpty(), bootHook.getSimpleName());
+            assertEquals(STARTER_BEANS.size() - beansOfThePart,
+                    STARTER_BEANS.stream().filter(t -> !context.getBeansOfType(t).isEmpty()).count(), "the others stay");
+        });
+    }
+
+    @Test
+    void clientPolicyAndFirstWriteWaitFromProperties() {
+        web.withPropertyValues("tfo.client.syn-data-policy=any", "tfo.client.first-write-wait=0",
+                "tfo.server.queue-length=64").run(context -> {
+            TfoClientOptions options = context.getBean(TfoHttpClientCustomizer.class).options();
+            assertSame(TfoSynDataPolicy.any(), options.synDataPolicy());
+            assertEquals(Duration.ZERO, options.firstWriteWait());
+            assertEquals(64, context.getBean(TfoHttpServerCustomizer.class).queueLength());
+        });
+        web.withPropertyValues("tfo.server.queue-length=0").run(context -> {
+            assertTrue((context.getStartupFailure() != null), "a queue length of 0 is a configuration error");
+            assertTrue(String.valueOf(context.getStartupFailure()).contains("tfo.server.queue-length must be > 0"),
+                    String.valueOf(context.getStartupFailure()));
+        });
+    }
+
+    /** Without Micrometer, Reactor Netty or Lettuce (each on its own), the application starts with the rest. */
+    @Test
+    void missingLibrariesLeaveTheirPartOut() {
+        web.withClassLoader(new FilteredClassLoader("io.micrometer")).run(context -> {
+            assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
+            assertTrue(context.getBeansOfType(TfoHttpClientCustomizer.class).size() == 1);
+            assertTrue(context.getBean(TfoHttpClientCustomizer.class).options().resultListener().isEmpty());
+            assertFalse(context.containsBean("tfoMetrics"));
+        });
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(TfoAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader("reactor.netty", "io.lettuce")).run(context -> {
+                    assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
+                    assertTrue(context.getBeansOfType(TfoHttpClientCustomizer.class).isEmpty());
+                    assertTrue(context.getBeansOfType(TfoLettuceCustomizer.class).isEmpty());
+                    assertTrue(context.getBeansOfType(TfoHttpServerCustomizer.class).isEmpty());
+                    assertEquals(1, context.getBeansOfType(TfoMetrics.class).size());
+                });
+    }
+
+    /** A non-web application (a RestClient in a batch job, say) gets the client part, not the server's. */
+    @Test
+    void nonReactiveApplicationHasNoServerPart() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(TfoAutoConfiguration.class))
+                .run(context -> {
+                    assertEquals(1, context.getBeansOfType(ClientHttpRequestFactoryBuilderCustomizer.class).size());
+                    assertTrue(context.getBeansOfType(TfoHttpServerCustomizer.class).isEmpty());
+                    assertTrue(context.getBeansOfType(NettyServerCustomizer.class).isEmpty());
+                });
+    }
+
+    /**
+     * The customizer is the README's Reactor Netty recipe: the TFO handler on a TCP channel at init (NIO here: a
+     * plain connection whose result says why), and nothing on a channel that is not TCP.
+     */
+    @Test
+    void httpClientCustomizerPutsTheHandlerOnTcpChannelsOnly() {
+        TfoHttpClientCustomizer customizer = new TfoHttpClientCustomizer(TfoClientOptions.defaults());
+        HttpClient client = customizer.apply(HttpClient.create());
+        NioSocketChannel tcp = new NioSocketChannel();
+        EmbeddedChannel other = new EmbeddedChannel();
+        try {
+            client.configuration().doOnChannelInit().onChannelInit(null, tcp, null);
+            assertNotNull(tcp.pipeline().get(TfoChannels.HANDLER_NAME), "the TFO handler: " + tcp.pipeline().names());
+            client.configuration().doOnChannelInit().onChannelInit(null, other, null);
+            assertNull(other.pipeline().get(TfoChannels.HANDLER_NAME), other.pipeline().names().toString());
+        } finally {
+            tcp.unsafe().closeForcibly();
+            other.finishAndReleaseAll();
+        }
+    }
+
+    /**
+     * The listener option is set only where Reactor Netty binds on epoll or io_uring: on NIO (here:
+     * {@code -Dreactor.netty.native=false}) Netty would warn at every bind that it does not know it.
+     */
+    @Test
+    void serverOptionOnlyWhereTheServerRunsNative() {
+        TfoHttpServerCustomizer customizer = new TfoHttpServerCustomizer(128, null);
+        boolean nativeHere = TfoSupport.current().epollAvailable() || TfoSupport.current().ioUringAvailable();
+        assertTrue(nativeHere, "epoll loads in this build");
+        assertEquals(128, customizer.apply(HttpServer.create()).configuration().options()
+                .get(TfoHttpServerCustomizer.TCP_FASTOPEN));
+        String before = System.getProperty("reactor.netty.native");
+        System.setProperty("reactor.netty.native", "false");
+        try {
+            assertNull(customizer.apply(HttpServer.create()).configuration().options()
+                    .get(TfoHttpServerCustomizer.TCP_FASTOPEN), "no option on NIO");
+            assertTrue(customizer.problem(TfoSupport.current()).startsWith("the server runs on NIO"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("reactor.netty.native");
+            } else {
+                System.setProperty("reactor.netty.native", before);
+            }
+        }
+    }
+
+    /** A {@link TfoBackoff} bean of the application's is every client part's backoff. */
+    @Test
+    void aBackoffBeanOfTheApplicationIsUsed() {
+        TfoBackoff mine = TfoBackoff.builder().initial(Duration.ofSeconds(30)).build();
+        web.withBean(TfoBackoff.class, () -> mine).run(context -> {
+            assertSame(mine, context.getBean(TfoHttpClientCustomizer.class).options().backoff());
+            assertSame(mine, context.getBean(TfoMetrics.class).clientOptions().backoff(), "the gauge watches it");
+        });
+    }
+}
