@@ -14,7 +14,7 @@ import java.time.Duration;
  * tfo.enabled=true                       # everything
  * tfo.client.enabled=true                # WebClient and RestClient on Reactor Netty
  * tfo.client.syn-data-policy=replay-safe # or any: every first write may ride in the SYN
- * tfo.client.first-write-wait=10ms       # a connection that writes nothing by then gets a SYN without data
+ * tfo.client.first-write-wait=250ms      # a connection that writes nothing by then gets a SYN without data
  * tfo.server.enabled=true                # the embedded Reactor Netty server (WebFlux)
  * tfo.server.queue-length=256            # TCP_FASTOPEN queue of the listener
  * tfo.redis.enabled=true                 # Spring Data Redis on Lettuce (HELLO rides in the SYN)
