@@ -57,6 +57,7 @@ public final class EchoClient {
     private final Mode mode;
     /** The options of {@link Mode#CONNECT_THEN_WRITE}: one object for all connections (its cookie memory). */
     private final TfoClientOptions connectThenWriteOptions;
+    private final TfoClientOptions firstFlightOptions;
 
     /**
      * A client that sends each payload as a first flight ({@link Mode#FIRST_FLIGHT}).
@@ -109,13 +110,13 @@ public final class EchoClient {
                 .group(group)
                 .channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                // Replaced per connection (clone().handler(...)); TfoBootstraps.connect still finds the options.
+                // Set per connection: clone().handler(check), then TfoBootstraps.client with the options.
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                     }
                 });
-        TfoBootstraps.client(bootstrap, firstFlight.build());
+        this.firstFlightOptions = firstFlight.build();
         this.server = server;
         this.timeout = timeout;
         this.mode = mode;
@@ -134,7 +135,8 @@ public final class EchoClient {
         TfoCounters before = countersOrNull();
         long start = System.nanoTime();
         Future<Channel> connect = mode == Mode.FIRST_FLIGHT
-                ? TfoBootstraps.connect(bootstrap.clone().handler(check), server, Unpooled.wrappedBuffer(payload))
+                ? TfoBootstraps.connect(TfoBootstraps.client(bootstrap.clone().handler(check), firstFlightOptions),
+                        server, Unpooled.wrappedBuffer(payload))
                 : connectThenWrite(check, payload);
         String where = "connection " + index + " to " + Main.hostPort(server);
         if (!connect.awaitUninterruptibly(timeout.toMillis() + 1000)) {
