@@ -7,7 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 
@@ -111,7 +110,22 @@ final class FirstFlightConnector {
         // with it at once (and an SslHandler wraps its ClientHello now, which then rides in the SYN).
         ChannelFuture write = channel.writeAndFlush(data);
         ChannelFuture connect = channel.connect(remote);
-        new BothDone(write, connect, gate);
+        // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in
+        // (a gate removed from the pipeline may decide later, hence whenDecided).
+        write.addListener(w -> gate.whenDecided(() -> done(write, connect, gate)));
+    }
+
+    /** The first flight is written and the verdict is in: the caller's promise completes. */
+    private void done(ChannelFuture write, ChannelFuture connect, SynGate gate) {
+        Throwable cause = cause(gate.verdictFailure(), write, connect);
+        if (cause == null) {
+            if (!promise.trySuccess(channel)) {
+                channel.close(); // cancelled at the last moment
+            }
+            return;
+        }
+        channel.close();
+        promise.tryFailure(cause);
     }
 
     private void releaseFirstFlight() {
@@ -119,49 +133,6 @@ final class FirstFlightConnector {
         firstFlight = null;
         if (data != null) {
             data.release();
-        }
-    }
-
-    /** Waits for the write and the gate's verdict, whichever comes first, then completes the promise. */
-    private final class BothDone implements GenericFutureListener<Future<Object>>, Runnable {
-        private final ChannelFuture write;
-        private final ChannelFuture connect;
-        private final SynGate gate;
-        private int pending = 2;
-
-        BothDone(ChannelFuture write, ChannelFuture connect, SynGate gate) {
-            this.write = write;
-            this.connect = connect;
-            this.gate = gate;
-            write.addListener(this);
-            gate.whenDecided(this);
-        }
-
-        /** The write is done. */
-        @Override
-        public void operationComplete(Future<Object> done) {
-            oneDone();
-        }
-
-        /** The verdict is in. */
-        @Override
-        public void run() {
-            oneDone();
-        }
-
-        private void oneDone() {
-            if (--pending > 0) {
-                return;
-            }
-            Throwable cause = cause(gate.verdictFailure(), write, connect);
-            if (cause == null) {
-                if (!promise.trySuccess(channel)) {
-                    channel.close(); // cancelled at the last moment
-                }
-                return;
-            }
-            channel.close();
-            promise.tryFailure(cause);
         }
     }
 

@@ -10,6 +10,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelProgressiveFuture;
+import io.netty.channel.ChannelProgressiveFutureListener;
+import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.SocketChannel;
@@ -469,11 +472,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (state == State.SYN_SENT) {
             if (channel.isOpen()) {
                 run(); // a read that got only the server's FIN (epoll closes next): the handshake may be over
-            } else if (System.nanoTime() - synNanos >= SYN_RTO_NANOS && options != null) {
-                // io_uring closed on the server's FIN before tcp_info could be read. A FIN comes only after the
-                // handshake, and one that took the kernel's first SYN timeout (1 s) retransmitted its SYN.
-                notAttempted = null;
-                decide(TcpInfo.of(TcpInfo.STATE_CLOSE, 0, TcpInfo.FAIL_SYN_RETRANSMITTED, -1));
+            } else {
+                overAfterAll(); // io_uring closed on the server's FIN, which comes only after the handshake
             }
         }
         ctx.fireChannelReadComplete();
@@ -632,32 +632,77 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     }
 
     /**
-     * A promise for a write passed on during the handshake: the kernel takes its bytes only once the handshake
-     * is over, so its completion settles the writes the SYN carried first (promises complete in write order),
-     * and a failure names the server.
+     * A promise for a write passed on during the handshake. The kernel takes its bytes only once the handshake
+     * is over, so the first of them taken (progress) makes the gate look at tcp_info while the socket is still
+     * open (a reset may close it before anything else is seen); its completion settles the writes the SYN
+     * carried first (promises complete in write order), and a failure names the server.
      */
     private ChannelPromise namingFailures(ChannelPromise user) {
-        if (user.isVoid() && carried == null) {
-            return user;
+        ChannelProgressivePromise mine = ctx.newProgressivePromise();
+        mine.addListener(new HandshakeWrite(user));
+        return mine;
+    }
+
+    /** Listens to one write passed on during the handshake; see {@link #namingFailures}. */
+    private final class HandshakeWrite implements ChannelProgressiveFutureListener {
+        private final ChannelPromise user;
+
+        HandshakeWrite(ChannelPromise user) {
+            this.user = user;
         }
-        ChannelPromise mine = ctx.newPromise();
-        mine.addListener(f -> {
+
+        @Override
+        public void operationProgressed(ChannelProgressiveFuture future, long progress, long total) {
             if (state == State.SYN_SENT && channel.isOpen()) {
-                run(); // the kernel took (or refused) bytes after the SYN: tcp_info tells if the handshake is over
+                run(); // the kernel took bytes after the SYN: the handshake is over
+            }
+        }
+
+        @Override
+        public void operationComplete(ChannelProgressiveFuture f) {
+            if (state == State.SYN_SENT && channel.isOpen()) {
+                run(); // the kernel took (or refused) the bytes: tcp_info tells if the handshake is over
             }
             if (f.isSuccess()) {
                 settleCarried(null);
                 user.trySuccess();
-            } else {
-                Throwable cause = f.cause();
-                if (!(cause instanceof ClosedChannelException) && decidedOnLoop() == null) {
-                    cause = named("failed before its handshake completed: " + cause.getMessage(), cause);
-                }
-                settleCarried(cause);
-                user.tryFailure(cause);
+                return;
             }
-        });
-        return mine;
+            Throwable cause = f.cause();
+            if (state == State.SYN_SENT && resetAfterHandshake(cause)) {
+                overAfterAll(); // the write failed on a reset that only an established connection gets
+            }
+            if (!(cause instanceof ClosedChannelException) && decidedOnLoop() == null) {
+                cause = named("failed before its handshake completed: " + cause.getMessage(), cause);
+            }
+            settleCarried(cause);
+            user.tryFailure(cause);
+        }
+    }
+
+    /**
+     * The kernel reports a reset as {@code ECONNREFUSED} in {@code SYN_SENT} and as {@code ECONNRESET} (or
+     * {@code EPIPE}) once established: the latter proves the handshake completed.
+     */
+    private static boolean resetAfterHandshake(Throwable cause) {
+        if (cause instanceof Errors.NativeIoException) {
+            int err = ((Errors.NativeIoException) cause).expectedErr();
+            return err == Errors.ERRNO_ECONNRESET_NEGATIVE || err == Errors.ERRNO_EPIPE_NEGATIVE;
+        }
+        return false;
+    }
+
+    /**
+     * The handshake completed, but the socket closed before tcp_info could say how (io_uring closes on a FIN
+     * before the pipeline hears of it; a write error closes at once): a handshake that took the kernel's first
+     * SYN timeout (1 s) retransmitted its SYN, which is what the kernel would have said. Faster ones stay
+     * unproven, and the failure the channel's close brings stands.
+     */
+    private void overAfterAll() {
+        if (options != null && System.nanoTime() - synNanos >= SYN_RTO_NANOS) {
+            notAttempted = null;
+            decide(TcpInfo.of(TcpInfo.STATE_CLOSE, 0, TcpInfo.FAIL_SYN_RETRANSMITTED, -1));
+        }
     }
 
     /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */

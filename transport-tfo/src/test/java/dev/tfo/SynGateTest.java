@@ -620,6 +620,19 @@ class SynGateTest {
         assertTrue(gate.result().isSuccess(), () -> "decided, not failed: " + gate.result().cause());
     }
 
+    /** A read that got only the server's FIN: Netty closes next, so the gate looks at tcp_info now. */
+    @Test
+    void aFinReadBeforeThePollDecides() {
+        channel();
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = dev.tfo.internal.TcpInfo.of(8 /* CLOSE_WAIT */, 0x20 | 0x07, 0, 3);
+        ch.pipeline().fireChannelReadComplete();
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome(), "decided before the close");
+        ch.pipeline().fireChannelInactive();
+        assertTrue(gate.result().isSuccess());
+    }
+
     /** The poll sees CLOSE before Netty reads the answer: the SYN-ACK's options say the handshake completed. */
     @Test
     void aPollThatSeesAResetAfterTheSynAckDecides() {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,6 +38,23 @@ class TfoBackoffTest {
         assertEquals(Duration.ofSeconds(10), backoff.remaining(A.getAddress()));
         advance(Duration.ofSeconds(9));
         assertNotNull(backoff.skipReason(A));
+    }
+
+    /** Declined data reached the server: the reason names the server's causes, not a middlebox. */
+    @Test
+    void dataTheServerDeclinedIsBlamedOnTheServerAndARetransmittedSynOnThePath() {
+        for (int i = 0; i < 3; i++) {
+            backoff.record(A, TfoOutcome.DATA_NOT_ACKED);
+        }
+        String declined = backoff.skipReason(A);
+        assertTrue(declined.contains("3 consecutive SYN data not acked"), declined);
+        assertTrue(declined.contains("the server declined the data: TFO off on the server, its key changed or it "
+                + "restarted without it, or its TFO queue full"), declined);
+        assertFalse(declined.contains("middlebox") || declined.contains("path"), declined);
+
+        backoff.record(B, TfoOutcome.SYN_RETRANSMITTED);
+        String dropped = backoff.skipReason(B);
+        assertTrue(dropped.contains("something on the path drops SYNs carrying data"), dropped);
     }
 
     @Test
