@@ -9,7 +9,8 @@
 #
 # FLAGS go to the example (java -jar example-echo/target/example-echo.jar --help lists them), e.g.
 #   ./echo.sh --count 5 --json
-# Without --docker, -l (listen and connect to itself) and --count 3 are added unless FLAGS set them.
+# Without --docker, -l (listen and connect to itself) and --count 3 are added unless FLAGS set them; --diagnose
+# reports on that namespace (tcp_fastopen=3), and a first line says so and gives the host's own value.
 # Needs: a JDK 17+ (java, javac); Maven is downloaded by ./mvnw. Without --docker: unshare (util-linux), ip
 # (iproute2), user namespaces enabled (or root).
 set -euo pipefail
@@ -73,6 +74,15 @@ run_namespace() {
   done
   $has_count || args=(--count 3 "${args[@]}")
   $has_listen || args=(-l "${args[@]}")
+  for arg in "${args[@]}"; do
+    if [ "$arg" = --diagnose ]; then
+      # The diagnosis is the namespace's, not the host's: say so, and give the host's own value.
+      local host_value
+      host_value=$(cat /proc/sys/net/ipv4/tcp_fastopen 2>/dev/null) || host_value="unreadable"
+      echo "echo.sh: the diagnosis below is that of the fresh network namespace echo.sh made (net.ipv4.tcp_fastopen=3 there only); this host's own net.ipv4.tcp_fastopen is $host_value (the host's diagnosis: java -jar $JAR --diagnose)"
+      break
+    fi
+  done
   # shellcheck disable=SC2016  # expanded by the namespace's sh
   exec "${ns[@]}" sh -c '
     err=$(ip link set lo up 2>&1) || { echo "echo.sh: cannot bring lo up in the namespace: $err" >&2; exit 1; }

@@ -20,28 +20,27 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The ONE place where the tests of this module configure a framework's client for TCP Fast Open. Every
- * method body marked {@code README "..."} is a recipe of the README section "Recipes per framework", copied
- * verbatim (checked by {@link ReadmeRecipesTest}); {@link #vertx} is not in the README yet. The tests add only
- * their probes and witnesses on top.
+ * method marked {@code Recipe "..."} holds, verbatim, the recipe of that heading in docs/frameworks.md (checked by
+ * {@link ReadmeRecipesTest}). The tests add only their probes and witnesses on top.
  */
 final class FrameworkTfo {
     private FrameworkTfo() {
     }
 
-    /** README "Reactor Netty HttpClient": a client that opens a new connection per request. */
+    /** Recipe "Reactor Netty HttpClient": a client that opens a new connection per request. */
     static HttpClient reactorNettyClient() {
         HttpClient client = HttpClient.create(ConnectionProvider.newConnection())
                 .doOnChannelInit((observer, channel, address) -> TfoChannels.client(channel));
         return client;
     }
 
-    /** README "gRPC-java (grpc-netty)": the channel builder, before {@code build()}. */
+    /** Recipe "gRPC-java (grpc-netty)": the channel builder, before {@code build()}. */
     static NettyChannelBuilder grpc(NettyChannelBuilder builder, ChannelFactory<? extends Channel> channels) {
         builder.channelFactory(TfoChannels.clientFactory(channels));
         return builder;
     }
 
-    /** README "Lettuce": the customizer handed to {@code ClientResources.builder().nettyCustomizer(..)}. */
+    /** Recipe "Lettuce": the customizer handed to {@code ClientResources.builder().nettyCustomizer(..)}. */
     static NettyCustomizer lettuce() {
         TfoSynDataPolicy helloOnly = first -> first.toString(StandardCharsets.US_ASCII)
                 .startsWith("*2\r\n$5\r\nHELLO\r\n") ? first.readableBytes() : 0;
@@ -55,14 +54,14 @@ final class FrameworkTfo {
         return tfo;
     }
 
-    /** README "Plain Netty": a {@code Bootstrap} for an epoll (or io_uring) channel, its handler set. */
+    /** Recipe "Plain Netty": a {@code Bootstrap} for an epoll (or io_uring) channel, its handler set. */
     static Bootstrap plainNetty(Bootstrap bootstrap) {
         TfoBootstraps.client(bootstrap);
         return bootstrap;
     }
 
     /**
-     * Vert.x 5 (not in the README yet): the transport handed to {@code Vertx.builder().withTransport(..)}. It is
+     * Recipe "Vert.x 5": the transport handed to {@code Vertx.builder().withTransport(..)}. It is
      * Vert.x's own native transport ({@code Transport.EPOLL} or {@code Transport.IO_URING}) with one change: its
      * TCP client channels come from {@code TfoChannels.clientFactory}. Every other method of the transport SPI
      * (servers, UDP, domain sockets, event loops, socket options), present or added by a later Vert.x, is the

@@ -14,40 +14,39 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The README's "Recipes per framework" are the very lines the tests run: each recipe's code block must appear,
- * verbatim (same lines, same relative indentation), in the {@link FrameworkTfo} method whose Javadoc names it.
+ * The recipes of docs/frameworks.md are the very lines the tests run: the first {@code java} code block under each
+ * {@code ##} heading must appear, verbatim (same lines, same relative indentation), in the {@link FrameworkTfo}
+ * method whose Javadoc names that heading ({@code Recipe "<heading>"}).
  */
 class ReadmeRecipesTest {
-    private static final String SECTION = "## Recipes per framework";
     private static final Path MODULE = Path.of(System.getProperty("basedir", "."));
+    private static final Path RECIPES = MODULE.resolve("../docs/frameworks.md");
+    private static final String MARKER = "Recipe \"";
 
     @Test
     void everyRecipeIsWhatTheTestsRun() throws IOException {
-        Map<String, List<String>> recipes = recipes(Files.readString(MODULE.resolve("../README.md")));
-        assertEquals(List.of("Reactor Netty HttpClient", "gRPC-java (grpc-netty)", "Lettuce",
-                "Plain Netty"), List.copyOf(recipes.keySet()), "the recipes in the README");
+        Map<String, List<String>> recipes = recipes(Files.readString(RECIPES));
+        assertEquals(List.of("Reactor Netty HttpClient", "gRPC-java (grpc-netty)", "Lettuce", "Plain Netty",
+                "Vert.x 5"), List.copyOf(recipes.keySet()), "the recipes in " + RECIPES);
         String source = Files.readString(MODULE.resolve("src/test/java/dev/tfo/frameworks/FrameworkTfo.java"));
         for (Map.Entry<String, List<String>> recipe : recipes.entrySet()) {
-            String marker = "README \"" + recipe.getKey() + "\"";
+            String marker = MARKER + recipe.getKey() + "\"";
             int start = source.indexOf(marker);
             assertTrue(start >= 0, "FrameworkTfo has a method for the recipe " + marker);
-            int end = source.indexOf("README \"", start + marker.length());
+            int end = source.indexOf(MARKER, start + marker.length());
             List<String> body = source.substring(start, end < 0 ? source.length() : end).lines().toList();
             assertTrue(containsVerbatim(body, recipe.getValue()), "the recipe " + marker + " is, verbatim, in"
                     + " FrameworkTfo:\n" + String.join("\n", recipe.getValue()));
         }
     }
 
-    /** Heading (### ...) to the dedented lines of its first java code block, in README order. */
-    private static Map<String, List<String>> recipes(String readme) {
-        int from = readme.indexOf("\n" + SECTION + "\n");
-        assertTrue(from >= 0, "the README has a section '" + SECTION + "'");
-        int to = readme.indexOf("\n## ", from + SECTION.length() + 1);
-        List<String> lines = readme.substring(from, to < 0 ? readme.length() : to).lines().toList();
+    /** Heading (## ...) to the dedented lines of its first java code block, in file order. */
+    private static Map<String, List<String>> recipes(String markdown) {
         Map<String, List<String>> recipes = new LinkedHashMap<>();
         String heading = null;
         List<String> block = null;
-        for (String line : lines) {
+        boolean inOtherBlock = false;
+        for (String line : markdown.lines().toList()) {
             if (block != null) {
                 if (line.startsWith("```")) {
                     recipes.putIfAbsent(heading, dedent(block));
@@ -55,10 +54,14 @@ class ReadmeRecipesTest {
                 } else {
                     block.add(line);
                 }
-            } else if (line.startsWith("### ")) {
-                heading = line.substring(4).trim();
-            } else if (line.startsWith("```java") && heading != null && !recipes.containsKey(heading)) {
-                block = new ArrayList<>();
+            } else if (line.startsWith("```")) {
+                if (!inOtherBlock && line.startsWith("```java") && heading != null && !recipes.containsKey(heading)) {
+                    block = new ArrayList<>();
+                } else {
+                    inOtherBlock = !inOtherBlock;
+                }
+            } else if (!inOtherBlock && line.startsWith("## ")) {
+                heading = line.substring(3).trim();
             }
         }
         return recipes;

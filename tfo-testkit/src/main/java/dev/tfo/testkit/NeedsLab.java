@@ -6,6 +6,7 @@ import java.lang.annotation.Inherited;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code ip}, {@code tcpdump} and {@code iptables}, each checked by running it.
  *
  * <p>When something is missing, the tests are skipped naming it, or FAIL naming it when the environment
- * variable {@code CI} is {@code true}. They never pass silently.
+ * variable {@code CI} is {@code true}. They never pass silently. Tagged {@code lab}, so that a build can leave them
+ * out ({@code ./mvnw -P quick test}).
  *
  * <pre>{@code
  * @NeedsLab
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Inherited
+@Tag("lab")
 @ExtendWith(NeedsLabExtension.class)
 public @interface NeedsLab {
 }
