@@ -3,6 +3,7 @@ package dev.tfo.bench;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoSynDataPolicy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -36,8 +37,11 @@ public final class ColdStartClient {
         int requestBytes = Integer.parseInt(args[2]);
         int responseBytes = Integer.parseInt(args[3]);
         long waitMs = Long.parseLong(args[4]);
-        TfoClientOptions options = waitMs < 0 ? TfoClientOptions.defaults()
-                : TfoClientOptions.builder().firstWriteWait(Duration.ofMillis(waitMs)).build();
+        // The request is an echo payload, safe to replay: the policy admits it, as the README's quick start does.
+        TfoClientOptions.Builder options = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any());
+        if (waitMs >= 0) {
+            options.firstWriteWait(Duration.ofMillis(waitMs));
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             CompletableFuture<Void> answered = new CompletableFuture<>();
@@ -54,7 +58,7 @@ public final class ColdStartClient {
                             }
                         }
                     });
-            TfoBootstraps.client(b, options);
+            TfoBootstraps.client(b, options.build());
             long start = System.nanoTime();
             Channel ch = b.connect(server).sync().channel();
             long synced = System.nanoTime();
