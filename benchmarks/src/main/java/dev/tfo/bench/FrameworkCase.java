@@ -18,7 +18,14 @@ enum FrameworkCase {
      * Vert.x 5 {@code HttpClient} GET (keep-alive off: a new connection per request), to the same server as
      * {@link #GET}: 2 RTT, 1 with TFO.
      */
-    VERTX_GET("Vert.x HttpClient GET", "vertx", 0, 2);
+    VERTX_GET("Vert.x HttpClient GET", "vertx", 0, 2),
+    /**
+     * A Spring Boot 4.0 application's {@code WebClient} (Boot's {@code WebClient.Builder}, Reactor Netty) GET, a new
+     * connection per request ({@code Connection: close}), to the same server as {@link #GET}: plain =
+     * {@code tfo.enabled=false}, TFO = transport-tfo-spring-boot-starter's default ({@link BootClients}): 2 RTT, 1
+     * with TFO.
+     */
+    BOOT_WEBCLIENT("Spring Boot WebClient GET (starter)", "boot", 0, 2);
 
     private final String title;
     private final String key;

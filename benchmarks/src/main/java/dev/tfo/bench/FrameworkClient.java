@@ -53,6 +53,9 @@ import java.util.concurrent.TimeoutException;
  *   <li>Vert.x 5: {@code HttpClient} with keep-alive off (a new connection per request) on a {@code Vertx} with one
  *       event loop, plain on Vert.x's own epoll transport, TFO on the same transport wrapped by the recipe
  *       {@code FrameworkTfo.vertx} of tfo-frameworks-it ({@link #vertxTfo}); a GET to the Reactor Netty server.</li>
+ *   <li>Spring Boot: the {@code WebClient} of a Boot 4.0 application with transport-tfo-spring-boot-starter,
+ *       {@code tfo.enabled=false} (plain) or {@code true} (TFO), on Reactor Netty's default event loops
+ *       ({@link BootClients}); a GET with {@code Connection: close} to the Reactor Netty server.</li>
  * </ul>
  *
  * <p>Latency: from the start of the request (for gRPC: building the channel) to the response in the caller's
@@ -81,6 +84,7 @@ public final class FrameworkClient implements AutoCloseable {
     private final Vertx tfoVertx;
     private final io.vertx.core.http.HttpClient plainVertxHttp;
     private final io.vertx.core.http.HttpClient tfoVertxHttp;
+    private final BootClients boot;
     /** The channel of the request in flight (one at a time). */
     private volatile Channel last;
 
@@ -112,6 +116,7 @@ public final class FrameworkClient implements AutoCloseable {
         HttpClientOptions newConnectionPerRequest = new HttpClientOptions().setKeepAlive(false);
         this.plainVertxHttp = plainVertx.createHttpClient(newConnectionPerRequest);
         this.tfoVertxHttp = tfoVertx.createHttpClient(newConnectionPerRequest);
+        this.boot = new BootClients(channel -> last = channel);
     }
 
     /**
@@ -185,6 +190,15 @@ public final class FrameworkClient implements AutoCloseable {
                     }
                     break;
                 }
+                case BOOT_WEBCLIENT: {
+                    String url = "http://" + server.getAddress().getHostAddress() + ":" + server.getPort()
+                            + FrameworkServers.PATH;
+                    int length = boot.get(tfo, url, TIMEOUT);
+                    if (length <= 0) {
+                        failure = "BAD_RESPONSE:" + length;
+                    }
+                    break;
+                }
                 default: {
                     NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext()
                             .eventLoopGroup(group).directExecutor();
@@ -229,6 +243,7 @@ public final class FrameworkClient implements AutoCloseable {
 
     @Override
     public void close() {
+        boot.close();
         for (Vertx v : List.of(plainVertx, tfoVertx)) {
             try {
                 v.close().toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -293,6 +308,8 @@ public final class FrameworkClient implements AutoCloseable {
             for (FrameworkCase c : FrameworkCase.values()) {
                 Sample prime = client.call(c, true, new InetSocketAddress(ip, c.port(basePort)));
                 System.out.println("FPRIME " + c.key() + " " + prime.outcome());
+                Channel ch = client.last;
+                System.out.println("FTRANSPORT " + c.key() + " " + (ch == null ? "?" : ch.getClass().getSimpleName()));
             }
             List<Object[]> pairs = pairs();
             for (int i = -warmup; i < iterations; i++) {

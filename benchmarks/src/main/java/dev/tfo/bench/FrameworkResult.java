@@ -17,6 +17,8 @@ final class FrameworkResult {
     final Map<FrameworkCase, List<Sample>> plain = new EnumMap<>(FrameworkCase.class);
     final Map<FrameworkCase, List<Sample>> tfo = new EnumMap<>(FrameworkCase.class);
     final Map<FrameworkCase, String> primeOutcomes = new EnumMap<>(FrameworkCase.class);
+    /** The class of the TFO client's channel (from the cookie priming request). */
+    final Map<FrameworkCase, String> transports = new EnumMap<>(FrameworkCase.class);
     String wireStats = "?";
 
     FrameworkResult(double nominalRttMs) {
@@ -101,8 +103,10 @@ final class FrameworkResult {
                 + " the %d rows interleaved round-robin (order rotating every round), through the DelayWire at RTT"
                 + " %.0f ms. Client: one epoll event loop in the client namespace (Vert.x: a Vertx of one event loop"
                 + " on its own epoll transport), each framework set up by its README recipe (Vert.x: tfo-frameworks-it's"
-                + " FrameworkTfo.vertx) for the TFO rows and left alone for the plain rows; servers: Reactor Netty"
-                + " HttpServer (Reactor Netty's and Vert.x's GET) and gRPC-java NettyServerBuilder on epoll with"
+                + " FrameworkTfo.vertx; Spring Boot: a Boot 4.0 application's WebClient with transport-tfo-spring-boot-starter,"
+                + " tfo.enabled=true, on Reactor Netty's default event loops, Connection: close) for the TFO rows and left"
+                + " alone (Boot: tfo.enabled=false) for the plain rows; servers: Reactor Netty"
+                + " HttpServer (Reactor Netty's, Vert.x's and Boot's GET) and gRPC-java NettyServerBuilder on epoll with"
                 + " TCP_FASTOPEN on the listener, in the server namespace."
                 + " Latency = start of the request (gRPC: building the channel) to the response in the caller's hands."
                 + " RTT saved = (plain median - TFO median) / RTT. Ideal RTT: the round trips the protocol needs (below);"
@@ -118,8 +122,7 @@ final class FrameworkResult {
                 Percentiles p = percentiles(c, withTfo);
                 int ideal = c.plainRtts() - (withTfo ? 1 : 0);
                 sb.append(f("| %s | %s | %d | %.2f | %.2f | %.2f | %.3f | %.3f | %d | %.2f | %s | %s | %s | %d |%n",
-                        c.title(), !withTfo ? "plain" : c == FrameworkCase.VERTX_GET ? "**TFO (FrameworkTfo.vertx)**"
-                                : "**TFO (README recipe)**", p.count(), p.median(), p.at(90),
+                        c.title(), client(c, withTfo), p.count(), p.median(), p.at(90),
                         p.at(99), p.median() / nominalRttMs, p.at(99) / nominalRttMs, ideal,
                         p.median() - ideal * nominalRttMs,
                         withTfo ? f("**%.3f**", rttSaved(c)) : "-", withTfo ? f("**%.3f**", ratio(c)) : "1",
@@ -129,8 +132,8 @@ final class FrameworkResult {
         sb.append('\n');
         for (FrameworkCase c : FrameworkCase.values()) {
             sb.append(f("- %s: cookie priming request: %s; TFO outcomes (TfoResult): %s; ActiveFail delta: plain %d,"
-                    + " TFO %d.%n", c.title(), primeOutcomes.getOrDefault(c, "?"), outcomes(c), activeFail(c, false),
-                    activeFail(c, true)));
+                    + " TFO %d; TFO client channel: %s.%n", c.title(), primeOutcomes.getOrDefault(c, "?"), outcomes(c),
+                    activeFail(c, false), activeFail(c, true), transports.getOrDefault(c, "?")));
         }
         sb.append(f("- Wire: %s.%n", wireStats));
         sb.append(f("%nRound trips, read from the medians (the rest is CPU: Reactor Netty, TLS, gRPC):%n%n"
@@ -146,12 +149,23 @@ final class FrameworkResult {
                 + " sends its SETTINGS right behind its SYN-ACK (1 RTT), the call's response comes at 2 RTT."
                 + " Measured %.2f -> %.2f RTT: one round trip saved of three.%n"
                 + "- **Vert.x GET**: as GET (Vert.x connects, then writes; with the recipe the GET rides in the SYN):"
-                + " %.2f -> %.2f RTT.%n",
+                + " %.2f -> %.2f RTT.%n"
+                + "- **Spring Boot WebClient GET**: as GET, from a Boot application's own WebClient, the starter's"
+                + " auto-configuration off (tfo.enabled=false) or on (no line of TFO code): %.2f -> %.2f RTT.%n",
                 medianRtt(FrameworkCase.GET, false), medianRtt(FrameworkCase.GET, true),
                 medianRtt(FrameworkCase.HTTPS, false), medianRtt(FrameworkCase.HTTPS, true),
                 medianRtt(FrameworkCase.GRPC, false), medianRtt(FrameworkCase.GRPC, true),
-                medianRtt(FrameworkCase.VERTX_GET, false), medianRtt(FrameworkCase.VERTX_GET, true)));
+                medianRtt(FrameworkCase.VERTX_GET, false), medianRtt(FrameworkCase.VERTX_GET, true),
+                medianRtt(FrameworkCase.BOOT_WEBCLIENT, false), medianRtt(FrameworkCase.BOOT_WEBCLIENT, true)));
         return sb.toString();
+    }
+
+    private static String client(FrameworkCase c, boolean withTfo) {
+        if (c == FrameworkCase.BOOT_WEBCLIENT) {
+            return withTfo ? "**starter, tfo.enabled=true**" : "starter, tfo.enabled=false";
+        }
+        return !withTfo ? "plain" : c == FrameworkCase.VERTX_GET ? "**TFO (FrameworkTfo.vertx)**"
+                : "**TFO (README recipe)**";
     }
 
     List<String[]> targets() {

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * The servers of the framework benchmark, each with {@code TCP_FASTOPEN} (queue 4096) on its listener, on one
  * epoll event loop: a Reactor Netty {@code HttpServer} ({@code GET /hello}: a fixed-size body; Reactor Netty's
  * and Vert.x's GET) on the base port, the same over HTTPS (TLS 1.3, JDK provider, the given self-signed
- * certificate) on base + 1, and a gRPC-java {@code NettyServerBuilder} echo service ({@link #ECHO}: answers a
+ * certificate) on base + 1 (Reactor Netty's, Vert.x's and the Boot application's GET on the base port), and a gRPC-java {@code NettyServerBuilder} echo service ({@link #ECHO}: answers a
  * fixed-size reply) on base + 2.
  *
  * <p>As a main (in the server namespace): {@code FrameworkServers BASE_PORT CERT_PEM KEY_PEM REQUEST_BYTES
@@ -128,6 +128,7 @@ public final class FrameworkServers implements AutoCloseable {
         switch (c) {
             case GET:
             case VERTX_GET:
+            case BOOT_WEBCLIENT:
                 return new InetSocketAddress(bind, http.port());
             case HTTPS:
                 return new InetSocketAddress(bind, https.port());

@@ -76,6 +76,8 @@ final class Frameworks {
                     r.add(f);
                 } else if (f[0].equals("FPRIME")) {
                     r.primeOutcomes.put(FrameworkCase.ofKey(f[1]), f[2]);
+                } else if (f[0].equals("FTRANSPORT")) {
+                    r.transports.put(FrameworkCase.ofKey(f[1]), f[2]);
                 }
             }
             return r;

@@ -29,7 +29,7 @@ import java.util.List;
 @AutoConfiguration
 @ConditionalOnProperty(prefix = "tfo", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(TfoProperties.class)
-@Import({TfoBoot4Configuration.class, TfoBoot3Configuration.class})
+@Import({TfoBoot4Configuration.class, TfoBoot3Configuration.class, TfoGrpcConfiguration.class})
 public class TfoAutoConfiguration {
     static final String HTTP_CLIENT = "reactor.netty.http.client.HttpClient";
     static final String HTTP_SERVER = "reactor.netty.http.server.HttpServer";
@@ -58,6 +58,12 @@ public class TfoAutoConfiguration {
         return (listener == null ? builder : builder.resultListener(listener)).build();
     }
 
+    /** The policy {@code tfo.client.syn-data-policy} names. */
+    static TfoSynDataPolicy policy(TfoProperties properties) {
+        return properties.getClient().getSynDataPolicy() == TfoProperties.SynDataPolicy.ANY
+                ? TfoSynDataPolicy.any() : TfoSynDataPolicy.replaySafe();
+    }
+
     /** Every {@link TfoResultListener} bean as one, or {@code null} when there is none. */
     static TfoResultListener listener(ObjectProvider<TfoResultListener> listeners) {
         List<TfoResultListener> all = listeners.orderedStream().toList();
@@ -82,9 +88,7 @@ public class TfoAutoConfiguration {
         @Bean
         TfoHttpClientCustomizer tfoHttpClientCustomizer(TfoProperties properties, ObjectProvider<TfoBackoff> backoff,
                                                         ObjectProvider<TfoResultListener> listeners) {
-            TfoSynDataPolicy policy = properties.getClient().getSynDataPolicy() == TfoProperties.SynDataPolicy.ANY
-                    ? TfoSynDataPolicy.any() : TfoSynDataPolicy.replaySafe();
-            return new TfoHttpClientCustomizer(clientOptions(properties, policy, backoff, listeners));
+            return new TfoHttpClientCustomizer(clientOptions(properties, policy(properties), backoff, listeners));
         }
     }
 

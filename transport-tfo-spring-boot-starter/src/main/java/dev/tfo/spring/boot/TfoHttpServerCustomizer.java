@@ -5,7 +5,6 @@ import dev.tfo.TfoResultListener;
 import dev.tfo.TfoSupport;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import reactor.netty.http.server.HttpServer;
@@ -24,7 +23,7 @@ import java.util.function.UnaryOperator;
  */
 final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer>, TfoPart {
     /** {@code TCP_FASTOPEN} (level {@code IPPROTO_TCP} 6, option 23): the listener's TFO queue length. */
-    static final ChannelOption<Integer> TCP_FASTOPEN = new IntegerUnixChannelOption("TCP_FASTOPEN", 6, 23);
+    static final ChannelOption<Integer> TCP_FASTOPEN = TfoListenerOption.TCP_FASTOPEN;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoHttpServerCustomizer.class);
 
     private final int queueLength;

@@ -16,8 +16,9 @@ import java.time.Duration;
  * tfo.client.syn-data-policy=replay-safe # or any: every first write may ride in the SYN
  * tfo.client.first-write-wait=250ms      # a connection that writes nothing by then gets a SYN without data
  * tfo.server.enabled=true                # the embedded Reactor Netty server (WebFlux)
- * tfo.server.queue-length=256            # TCP_FASTOPEN queue of the listener
+ * tfo.server.queue-length=256            # TCP_FASTOPEN queue of the listeners (Reactor Netty, gRPC)
  * tfo.redis.enabled=true                 # Spring Data Redis on Lettuce (HELLO rides in the SYN)
+ * tfo.grpc.enabled=true                  # Spring gRPC on grpc-netty: its channels and its server
  * tfo.metrics.enabled=true               # TfoMetrics bound to the application's MeterRegistry
  * tfo.info.enabled=true                  # "tfo" in /actuator/info
  * </pre>
@@ -30,6 +31,7 @@ public class TfoProperties {
     private final Client client = new Client();
     private final Server server = new Server();
     private final Redis redis = new Redis();
+    private final Grpc grpc = new Grpc();
     private final Metrics metrics = new Metrics();
     private final Info info = new Info();
 
@@ -51,6 +53,10 @@ public class TfoProperties {
 
     public Redis getRedis() {
         return redis;
+    }
+
+    public Grpc getGrpc() {
+        return grpc;
     }
 
     public Metrics getMetrics() {
@@ -117,8 +123,8 @@ public class TfoProperties {
         private boolean enabled = true;
 
         /**
-         * TFO queue length of the listener: how many connections with data in the SYN may await the end of their
-         * handshake (the kernel caps it at net.core.somaxconn).
+         * TFO queue length of the listener (the Reactor Netty server's, and the gRPC server's): how many connections
+         * with data in the SYN may await the end of their handshake (the kernel caps it at net.core.somaxconn).
          */
         private int queueLength = TfoServerOptions.DEFAULT_QUEUE_LENGTH;
 
@@ -144,6 +150,24 @@ public class TfoProperties {
         /**
          * Whether Lettuce connections made through Spring Boot's ClientResources send their HELLO in the SYN (only
          * HELLO: never a command of the application).
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+    }
+
+    /** Spring gRPC on (unshaded) grpc-netty. */
+    public static class Grpc {
+        /**
+         * Whether the channels Spring gRPC builds send the HTTP/2 preface in the SYN (on an event loop group of the
+         * starter's, epoll or io_uring) and its gRPC server accepts data in the SYN (TCP_FASTOPEN on its listener,
+         * queue tfo.server.queue-length).
          */
         private boolean enabled = true;
 

@@ -5,6 +5,8 @@ import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSynDataPolicy;
 import dev.tfo.micrometer.TfoMetrics;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import org.junit.jupiter.api.Test;
@@ -18,6 +20,7 @@ import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.grpc.client.VirtualTargets;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 import dev.tfo.TfoSupport;
@@ -45,7 +48,8 @@ class TfoAutoConfigurationTest {
     private static final List<Class<?>> STARTER_BEANS = List.of(TfoHttpClientCustomizer.class,
             TfoHttpServerCustomizer.class, TfoLettuceCustomizer.class, TfoMetrics.class, TfoInfoContributor.class,
             ClientHttpConnectorBuilderCustomizer.class, ClientHttpRequestFactoryBuilderCustomizer.class,
-            NettyServerCustomizer.class, ClientResourcesBuilderCustomizer.class, TfoStartupReport.class);
+            NettyServerCustomizer.class, ClientResourcesBuilderCustomizer.class, TfoStartupReport.class,
+            TfoGrpcChannelCustomizer.class, TfoGrpcServerCustomizer.class);
 
     @Test
     void everyPartOnBoot4ByDefault() {
@@ -62,6 +66,11 @@ class TfoAutoConfigurationTest {
             assertSame(context.getBean(TfoMetrics.class), options.resultListener().orElseThrow(), "results to the meters");
             assertSame(TfoBackoff.shared(), options.backoff());
             assertEquals(256, context.getBean(TfoHttpServerCustomizer.class).queueLength());
+            TfoClientOptions grpc = context.getBean(TfoGrpcChannelCustomizer.class).options();
+            assertSame(TfoSynDataPolicy.replaySafe(), grpc.synDataPolicy());
+            assertSame(context.getBean(TfoMetrics.class), grpc.resultListener().orElseThrow(), "gRPC results too");
+            assertEquals(256, context.getBean(TfoGrpcServerCustomizer.class).queueLength());
+            assertNull(context.getBean(TfoGrpcChannelCustomizer.class).group(), "no event loop before a channel");
             assertNotNull(context.getBean(TfoStartupReport.class).line(), "the startup line was logged");
         });
     }
@@ -82,6 +91,7 @@ class TfoAutoConfigurationTest {
             "tfo.redis.enabled, dev.tfo.spring.boot.TfoLettuceCustomizer, org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer, 2",
             "tfo.metrics.enabled, dev.tfo.micrometer.TfoMetrics, dev.tfo.micrometer.TfoMetrics, 1",
             "tfo.info.enabled, dev.tfo.spring.boot.TfoInfoContributor, dev.tfo.spring.boot.TfoInfoContributor, 1",
+            "tfo.grpc.enabled, dev.tfo.spring.boot.TfoGrpcChannelCustomizer, dev.tfo.spring.boot.TfoGrpcServerCustomizer, 2",
     })
     void eachPartHasItsSwitch(String property, Class<?> part, Class<?> bootHook, int beansOfThePart) {
         web.withPropertyValues(property + "=false").run(context -> {
@@ -101,6 +111,8 @@ class TfoAutoConfigurationTest {
             assertSame(TfoSynDataPolicy.any(), options.synDataPolicy());
             assertEquals(Duration.ZERO, options.firstWriteWait());
             assertEquals(64, context.getBean(TfoHttpServerCustomizer.class).queueLength());
+            assertSame(TfoSynDataPolicy.any(), context.getBean(TfoGrpcChannelCustomizer.class).options().synDataPolicy());
+            assertEquals(64, context.getBean(TfoGrpcServerCustomizer.class).queueLength());
         });
         web.withPropertyValues("tfo.server.queue-length=0").run(context -> {
             assertTrue((context.getStartupFailure() != null), "a queue length of 0 is a configuration error");
@@ -112,6 +124,17 @@ class TfoAutoConfigurationTest {
     /** Without Micrometer, Reactor Netty or Lettuce (each on its own), the application starts with the rest. */
     @Test
     void missingLibrariesLeaveTheirPartOut() {
+        web.withClassLoader(new FilteredClassLoader("io.grpc.netty")).run(context -> {
+            assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
+            assertTrue(context.getBeansOfType(TfoGrpcChannelCustomizer.class).isEmpty(), "no grpc-netty, no gRPC part");
+            assertTrue(context.getBeansOfType(TfoGrpcServerCustomizer.class).isEmpty());
+            assertEquals(1, context.getBeansOfType(TfoHttpClientCustomizer.class).size());
+        });
+        web.withClassLoader(new FilteredClassLoader("org.springframework.grpc")).run(context -> {
+            assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
+            assertTrue(context.getBeansOfType(TfoGrpcChannelCustomizer.class).isEmpty(), "no Spring gRPC, no gRPC part");
+            assertTrue(context.getBeansOfType(TfoGrpcServerCustomizer.class).isEmpty());
+        });
         web.withClassLoader(new FilteredClassLoader("io.micrometer")).run(context -> {
             assertFalse((context.getStartupFailure() != null), () -> String.valueOf(context.getStartupFailure()));
             assertTrue(context.getBeansOfType(TfoHttpClientCustomizer.class).size() == 1);
@@ -186,12 +209,52 @@ class TfoAutoConfigurationTest {
         }
     }
 
+    /**
+     * The gRPC channel customizer makes its event loop group at the first TCP channel and shuts it down with the
+     * context; a Unix domain socket target (by its name, or by the address Spring gRPC's properties give it) is left
+     * alone, as is every channel once the context is closing.
+     */
+    @Test
+    void grpcChannelCustomizerOwnsItsGroupAndLeavesUnixTargetsAlone() {
+        VirtualTargets targets = name -> name.equals("local") ? "unix:/run/echo.sock" : "static://" + name;
+        TfoGrpcChannelCustomizer customizer = new TfoGrpcChannelCustomizer(TfoClientOptions.defaults(), targets);
+        assertEquals(TfoGrpcChannelCustomizer.Transport.EPOLL, customizer.transport(), "epoll loads in this build");
+        customizer.customize("unix:/run/echo.sock", NettyChannelBuilder.forTarget("unix:/run/echo.sock"));
+        customizer.customize("local", NettyChannelBuilder.forTarget("unix:/run/echo.sock"));
+        assertNull(customizer.group(), "unix targets: no group, builder untouched");
+        customizer.customize("echo", NettyChannelBuilder.forTarget("127.0.0.1:9090"));
+        EventLoopGroup group = customizer.group();
+        assertNotNull(group, "a TCP target: the starter's group");
+        customizer.customize("echo", NettyChannelBuilder.forTarget("127.0.0.1:9090"));
+        assertSame(group, customizer.group(), "one group for every channel");
+        customizer.destroy();
+        assertTrue(group.isShutdown(), "shut down with the context");
+        customizer.customize("echo", NettyChannelBuilder.forTarget("127.0.0.1:9090"));
+        assertNull(customizer.group(), "a channel made while the context closes gets grpc-java's own transport");
+        assertEquals("gRPC channels: neither epoll nor io_uring loads here (NIO cannot send data in a SYN)",
+                new TfoGrpcChannelCustomizer(TfoClientOptions.defaults(), targets,
+                        TfoGrpcChannelCustomizer.Transport.NIO).problem(TfoSupport.current()));
+    }
+
+    /** The gRPC server's listener: no TFO on a Unix domain socket (the TCP option would fail its bind). */
+    @Test
+    void grpcServerCustomizerSaysWhyOnADomainSocket() {
+        assertEquals("the gRPC server listens on a Unix domain socket (no TCP, no TFO)",
+                new TfoGrpcServerCustomizer(256, true).problem(TfoSupport.current()));
+        web.withPropertyValues("spring.grpc.server.address=unix:/run/echo.sock").run(context ->
+                assertTrue(context.getBean(TfoGrpcServerCustomizer.class).problem(TfoSupport.current())
+                        .contains("Unix domain socket")));
+        web.withPropertyValues("tfo.server.queue-length=-1").run(context ->
+                assertTrue(String.valueOf(context.getStartupFailure()).contains("tfo.server.queue-length must be > 0")));
+    }
+
     /** A {@link TfoBackoff} bean of the application's is every client part's backoff. */
     @Test
     void aBackoffBeanOfTheApplicationIsUsed() {
         TfoBackoff mine = TfoBackoff.builder().initial(Duration.ofSeconds(30)).build();
         web.withBean(TfoBackoff.class, () -> mine).run(context -> {
             assertSame(mine, context.getBean(TfoHttpClientCustomizer.class).options().backoff());
+            assertSame(mine, context.getBean(TfoGrpcChannelCustomizer.class).options().backoff());
             assertSame(mine, context.getBean(TfoMetrics.class).clientOptions().backoff(), "the gauge watches it");
         });
     }

@@ -1,7 +1,6 @@
 package dev.tfo.spring.boot;
 
 import dev.tfo.TfoResult;
-import io.netty.channel.ChannelOption;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
@@ -34,7 +33,7 @@ final class TfoTestServer implements AutoCloseable {
     TfoTestServer(String ip, LoopResources loops) {
         this.ip = ip;
         this.server = HttpServer.create().host(ip).port(0).runOn(loops)
-                .option(ChannelOption.TCP_FASTOPEN, 64)
+                .option(TfoListenerOption.TCP_FASTOPEN, 64) // raw: follows the live sysctl, whatever Netty read at init
                 .doOnConnection(c -> results.add(TfoResult.of(c.channel()).getNow()))
                 .route(r -> r
                         .get("/hello", (req, res) -> res.keepAlive(false).sendString(held("hello")))

@@ -177,7 +177,8 @@ class WebFluxAppTfoTest {
              TfoTestServer server = new TfoTestServer("127.0.0.33", loops);
              Capture capture = Capture.here("lo", "tcp")) {
             for (Class<?> type : List.of(TfoMetrics.class, TfoHttpClientCustomizer.class, TfoHttpServerCustomizer.class,
-                    TfoLettuceCustomizer.class, TfoInfoContributor.class, TfoStartupReport.class)) {
+                    TfoLettuceCustomizer.class, TfoInfoContributor.class, TfoStartupReport.class,
+                    TfoGrpcChannelCustomizer.class, TfoGrpcServerCustomizer.class)) {
                 assertTrue(off.getBeansOfType(type).isEmpty(), "no " + type.getSimpleName());
             }
             TfoProbe offProbe = off.getBean(TfoProbe.class);
