@@ -367,7 +367,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
         }
         if (firstSpeaker == 1 && remote != null) {
-            options.firstSpeakers().record(remote, false); // written before the connect: a first flight
+            options.destinations().recordFirstSpeaker(remote, false); // written before the connect: a first flight
         }
         promise.addListener(this);
         inConnect = true;
@@ -524,7 +524,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             } else if (flushPending) {
                 sendSyn(true);
                 releaseHeld(true);
-            } else if (options.firstWriteWaitNanos() == 0 || options.firstSpeakers().serverSpeaksFirst(remote)) {
+            } else if (options.firstWriteWaitNanos() == 0 || options.destinations().serverSpeaksFirst(remote)) {
                 sendSyn(false); // the server speaks first: waiting for a write would only delay its answer
                 releaseHeld(false);
             } else {
@@ -567,7 +567,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                 notAttempted = h == null || h.isEmpty() ? "the first flush carried no data"
                         : "the first write is not a ByteBuf";
             } else if (notAttempted == null) {
-                notAttempted = firstSpeaker == 2 || options.firstSpeakers().serverSpeaksFirst(remote)
+                notAttempted = firstSpeaker == 2 || options.destinations().serverSpeaksFirst(remote)
                         ? "the server speaks first: the handshake started without data"
                         : "nothing was written within " + options.firstWriteWait().toMillis()
                         + " ms of the connect (firstWriteWait): the handshake started without data";
@@ -724,7 +724,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private void spoke(boolean server) {
         firstSpeaker = (byte) (server ? 2 : 1);
         if (options != null && remote != null) {
-            options.firstSpeakers().record(remote, server);
+            options.destinations().recordFirstSpeaker(remote, server);
         }
     }
 
@@ -795,9 +795,23 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         decide(info); // over, even if reset since: a SYN-ACK came, or the server's data did
     }
 
+    /**
+     * The next look at {@code tcp_info}: where the last handshake with this server tells when the SYN-ACK is due,
+     * just before that and then every 1/32 of it, so that a client that reads only once its write completed (the
+     * write completes with the handshake) is not held up; else at doubling intervals up to 10 ms.
+     */
     private void reschedule() {
-        ctx.executor().schedule(this, pollDelayNanos, TimeUnit.NANOSECONDS);
-        pollDelayNanos = Math.min(pollDelayNanos * 2, MAX_POLL_NANOS);
+        long expected = options == null ? 0 : options.destinations().handshakeNanos(remote);
+        long elapsed = System.nanoTime() - synNanos;
+        long delay;
+        if (expected > 0 && elapsed < 2 * expected) {
+            long due = expected - expected / 16;
+            delay = elapsed < due ? due - elapsed : Math.max(FIRST_POLL_NANOS, expected / 32);
+        } else {
+            delay = pollDelayNanos;
+            pollDelayNanos = Math.min(pollDelayNanos * 2, MAX_POLL_NANOS);
+        }
+        ctx.executor().schedule(this, delay, TimeUnit.NANOSECONDS);
     }
 
     private void decide(TcpInfo info) {
@@ -806,6 +820,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         String reason = notAttempted != null ? notAttempted : options == null ? unmanagedReason : null;
         TfoResult verdict = TfoResult.client(info, reason, synBytes);
         if (options != null) {
+            if (info != null) {
+                options.destinations().recordHandshake(remote, info.rttMicros());
+            }
             verdict = options.cookieRequests().explain(remote, verdict, startNanos);
             if (!backoffSkipped && remote != null) {
                 options.backoff().record(remote, verdict.outcome());

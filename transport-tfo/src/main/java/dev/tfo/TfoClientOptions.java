@@ -37,7 +37,7 @@ public final class TfoClientOptions {
     private final long firstWriteWaitNanos;
     private final TfoResultListener resultListener;
     private final CookieRequests cookieRequests = new CookieRequests();
-    private final FirstSpeakers firstSpeakers = new FirstSpeakers();
+    private final Destinations destinations = new Destinations();
 
     private TfoClientOptions(Builder b) {
         this.backoff = b.backoff;
@@ -151,8 +151,8 @@ public final class TfoClientOptions {
         return resultListener;
     }
 
-    FirstSpeakers firstSpeakers() {
-        return firstSpeakers;
+    Destinations destinations() {
+        return destinations;
     }
 
     CookieRequests cookieRequests() {

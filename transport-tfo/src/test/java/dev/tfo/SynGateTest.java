@@ -607,6 +607,43 @@ class SynGateTest {
         assertEquals(List.of(1, 2), order, "the second write reached the kernel: the first one's SYN is over");
     }
 
+    /** tcp_info as the kernel returns it, with a smoothed RTT ({@code tcpi_rtt}, microseconds). */
+    private static dev.tfo.internal.TcpInfo withRtt(int state, int options, long rttMicros) {
+        java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(dev.tfo.internal.TcpInfo.LENGTH)
+                .order(java.nio.ByteOrder.nativeOrder());
+        raw.put(0, (byte) state).put(5, (byte) options).putInt(68, (int) rttMicros).putInt(136, 3);
+        return dev.tfo.internal.TcpInfo.decode(raw);
+    }
+
+    /** Reactor Netty reads only once its write completed: the gate must see the SYN-ACK when it is due. */
+    @Test
+    void aKnownHandshakeTimeMakesThePollLandWhenTheSynAckIsDue() {
+        channel();
+        TfoClientOptions learned = options;
+        ch.connect(SERVER);
+        ch.writeAndFlush(ascii(GET));
+        kernel.tcpInfo = withRtt(FakeSocketOps.ESTABLISHED, 0x20, 20_000);
+        advanceMillis(30);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+        ch.finishAndReleaseAll();
+
+        for (TfoClientOptions o : List.of(learned, TfoClientOptions.builder().backoff(backoff).build())) {
+            channel(o);
+            kernel.tcpInfo = FakeSocketOps.deferred();
+            ch.connect(SERVER);
+            ch.writeAndFlush(ascii(GET));
+            for (int ms = 0; ms < 18; ms++) {
+                advanceMillis(1);
+            }
+            kernel.tcpInfo = withRtt(FakeSocketOps.ESTABLISHED, 0x20, 20_000); // the SYN-ACK, at 18 ms
+            advanceMillis(1);
+            assertEquals(o == learned, gate.result().isDone(), o == learned
+                    ? "polled at 15/16 of the last handshake, then every 1/32 of it"
+                    : "a server not met yet: doubling intervals (the next look at 22.7 ms)");
+            ch.finishAndReleaseAll();
+        }
+    }
+
     /** Reset after the answer: the server's data came, so the handshake completed; never a failed result. */
     @Test
     void aConnectionResetAfterItsAnswerIsDecidedNotFailed() {
