@@ -19,8 +19,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.Errors;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.Promise;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -64,8 +62,7 @@ import java.util.concurrent.TimeUnit;
  * failed). A connect the kernel did not defer goes from {@code CONNECTING} to {@code DONE} when Netty
  * completes it, which is at the end of the handshake.
  *
- * <p>Without options the gate only observes: {@link TfoResult#of} installs it on a channel nobody set up, to
- * watch its handshake without polling while the channel is idle.
+ * <p>A channel nobody set up for TFO is watched by a {@link HandshakeObserver} instead ({@link TfoResult#of}).
  */
 @ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
 final class SynGate extends ChannelDuplexHandler implements ChannelFutureListener, Runnable {
@@ -85,17 +82,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     private final Channel channel;
     private final SocketOps ops;
-    /** {@code null}: only observing. */
-    private TfoClientOptions options;
-    /** Observing only: why nothing asked for TFO, if known. */
-    private final String unmanagedReason;
+    private final TfoClientOptions options;
+    private final Verdict verdict;
     private ChannelHandlerContext ctx;
-    /** Created when someone asks ({@link #result()}); guarded by {@code this}, like the two fields below. */
-    private Promise<TfoResult> result;
-    private TfoResult decided;
-    private Throwable failure;
-    /** Told when the verdict is in (the connector of {@link TfoBootstraps#connect}). */
-    private Runnable verdictCallback;
     /** While {@code ctx.connect} runs: a connect that completes inside it was deferred by the kernel (epoll). */
     private boolean inConnect;
     private State state = State.NEW;
@@ -130,19 +119,20 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private Future<?> timeout;
 
     SynGate(Channel channel, TfoClientOptions options, SocketOps ops) {
-        this(channel, options, ops, null);
+        this(channel, options, ops, new Verdict(channel));
     }
 
-    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, String unmanagedReason) {
+    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict) {
         this.channel = channel;
         this.options = options;
         this.ops = ops;
-        this.unmanagedReason = unmanagedReason;
+        this.verdict = verdict;
     }
 
     /**
-     * The one place a channel gets its gate: first in its pipeline, with {@code options}, unless it has one
-     * (then the options apply if it has not connected yet).
+     * The one place a channel gets its gate: first in its pipeline, with {@code options}, unless it has one. A
+     * {@link HandshakeObserver} that {@link TfoResult#of} put there before the connect gives way to it, and its
+     * verdict becomes the gate's.
      *
      * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
      * @throws IllegalStateException    when the channel is already connected
@@ -153,53 +143,29 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                     + " is not a TCP SocketChannel");
         }
         SynGate existing = channel.attr(KEY).get();
-        if (existing != null ? !existing.manage(options) : channel.isActive()) {
-            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
-                    + "(e.g. in initChannel)");
-        }
         if (existing != null) {
             return existing;
         }
-        SynGate gate = new SynGate(channel, options, ops);
-        channel.attr(KEY).set(gate);
-        channel.pipeline().addFirst(NAME, gate);
-        return gate;
-    }
-
-    /** The gate of a channel, installing an observer when it has none ({@code reason}: why, if known). */
-    static SynGate observe(Channel channel, String reason, SocketOps ops) {
-        for (;;) {
-            SynGate current = channel.attr(KEY).get();
-            if (current != null) {
-                return current;
-            }
-            SynGate observer = new SynGate(channel, null, ops, reason);
-            if (channel.attr(KEY).compareAndSet(null, observer)) {
-                channel.pipeline().addFirst(NAME, observer);
-                return observer;
-            }
+        if (channel.isActive()) {
+            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
+                    + "(e.g. in initChannel)");
         }
+        Verdict mine = new Verdict(channel);
+        Verdict observed = channel.attr(Verdict.KEY).setIfAbsent(mine);
+        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine);
+        channel.attr(KEY).set(gate);
+        HandshakeObserver observer = channel.pipeline().get(HandshakeObserver.class);
+        if (observer != null) {
+            channel.pipeline().replace(observer, NAME, gate);
+        } else {
+            channel.pipeline().addFirst(NAME, gate);
+        }
+        return gate;
     }
 
     /** The gate of a channel, or {@code null}. */
     static SynGate of(Channel channel) {
         return channel.attr(KEY).get();
-    }
-
-    /** Turns an observer that has not seen a connect yet into a gate with options; false when too late. */
-    private boolean manage(TfoClientOptions newOptions) {
-        if (options != null) {
-            return true;
-        }
-        if (state != State.NEW || channel.isActive()) {
-            return false;
-        }
-        options = newOptions;
-        return true;
-    }
-
-    boolean managed() {
-        return options != null;
     }
 
     /** The first flight of {@link TfoBootstraps#connect}: the caller vouched that it is safe to replay. */
@@ -215,72 +181,22 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     /** The result of this connection, decided once the handshake is over. */
     Future<TfoResult> result() {
-        synchronized (this) {
-            if (result == null) {
-                result = channel.isRegistered() ? channel.eventLoop().newPromise()
-                        : GlobalEventExecutor.INSTANCE.newPromise();
-                if (decided != null) {
-                    result.trySuccess(decided);
-                } else if (failure != null) {
-                    result.tryFailure(failure);
-                }
-            }
-            return result;
-        }
+        return verdict.future();
     }
 
     /** Runs {@code callback} once the verdict is in (at once if it is); one callback per gate. */
     void whenDecided(Runnable callback) {
-        boolean done;
-        synchronized (this) {
-            done = decided != null || failure != null;
-            if (!done) {
-                verdictCallback = callback;
-            }
-        }
-        if (done) {
-            callback.run();
-        }
-    }
-
-    /** The verdict, read on the event loop (which writes it). */
-    private TfoResult decidedOnLoop() {
-        return decided;
+        verdict.whenDecided(callback);
     }
 
     /** Why there is no verdict, once the attempt failed; else {@code null}. */
-    synchronized Throwable verdictFailure() {
-        return failure;
-    }
-
-    private void complete(TfoResult verdict, Throwable cause) {
-        Promise<TfoResult> p;
-        Runnable callback;
-        synchronized (this) {
-            decided = verdict;
-            failure = cause;
-            p = result;
-            callback = verdictCallback;
-            verdictCallback = null;
-        }
-        if (p != null) {
-            if (verdict != null) {
-                p.trySuccess(verdict);
-            } else {
-                p.tryFailure(cause);
-            }
-        }
-        if (callback != null) {
-            callback.run();
-        }
+    Throwable verdictFailure() {
+        return verdict.failure();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (options == null && channel.isActive() && state == State.NEW) {
-            watchFromNow();
-        }
     }
 
     @Override
@@ -292,7 +208,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             fail(new ClosedChannelException(), Failure.LOCAL); // the pipeline is torn down on close
             return;
         }
-        if (options != null && !returned && channel.isRegistered() && state.compareTo(State.DEFERRED) <= 0) {
+        if (!returned && channel.isRegistered() && state.compareTo(State.DEFERRED) <= 0) {
             // A framework rebuilding its pipeline (Vert.x's HTTP client): the kernel will put the next write in
             // the SYN, whatever it is, and only the gate keeps unsafe bytes out of it. Back, first, once.
             returned = true;
@@ -326,7 +242,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (state == State.DEFERRED && options != null) {
+        if (state == State.DEFERRED) {
             // Leaving the event loop whose timers guard it: start the handshake without data now.
             notAttempted = "the channel was deregistered before the SYN left: the handshake started without data";
             sendSyn(false);
@@ -347,7 +263,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     @Override
     public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
                         ChannelPromise promise) {
-        if (options == null || state != State.NEW) {
+        if (state != State.NEW) {
             ctx.connect(remoteAddress, localAddress, promise);
             return;
         }
@@ -383,7 +299,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (firstSpeaker == 0) {
             spoke(false);
         }
-        if (options != null && state.compareTo(State.DEFERRED) <= 0) {
+        if (state.compareTo(State.DEFERRED) <= 0) {
             if (held == null) {
                 held = new HeldWrites();
             }
@@ -393,7 +309,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (state == State.SYN_SENT) {
             bytesOut = true;
             promise = namingFailures(promise);
-        } else if (state == State.DONE && options != null && !channel.isActive() && channel.isOpen()) {
+        } else if (state == State.DONE && !channel.isActive() && channel.isOpen()) {
             // Netty would fail it with a bare NotYetConnectedException: name the server and why, and tell the pipeline.
             Throwable why = verdictFailure();
             ConnectException e = named("is not connected" + (why != null ? ": " + why.getMessage() : ""), why);
@@ -407,13 +323,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        if (options == null) {
-            ctx.flush();
-            if (state == State.DEFERRED) {
-                watchFromNow(); // an observed deferred connect sends its SYN with this flush
-            }
-            return;
-        }
         switch (state) {
             case NEW:
             case CONNECTING:
@@ -430,7 +339,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (state == State.SYN_SENT && bytesOut && options != null && !aborting) {
+        if (state == State.SYN_SENT && bytesOut && !aborting) {
             // Linux turns a close in SYN_SENT into an instant CLOSE: the data would be lost if its SYN was.
             if (pendingClose == null) {
                 pendingClose = promise;
@@ -447,14 +356,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     }
 
     // ---- inbound -------------------------------------------------------------------------------------------
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        if (options == null && state == State.NEW) {
-            watchFromNow();
-        }
-        ctx.fireChannelActive();
-    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -481,7 +382,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if ((state == State.SYN_SENT || state == State.DEFERRED) && options != null) {
+        if (state == State.SYN_SENT || state == State.DEFERRED) {
             // E.g. "recvAddress(..) failed: Connection refused" after the SYN left with data: name the server.
             fail(named("failed before its handshake completed: " + cause.getMessage(), cause), Failure.HANDSHAKE);
             return;
@@ -672,7 +573,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             if (state == State.SYN_SENT && resetAfterHandshake(cause)) {
                 overAfterAll(); // the write failed on a reset that only an established connection gets
             }
-            if (!(cause instanceof ClosedChannelException) && decidedOnLoop() == null) {
+            if (!(cause instanceof ClosedChannelException) && verdict.result() == null) {
                 cause = named("failed before its handshake completed: " + cause.getMessage(), cause);
             }
             settleCarried(cause);
@@ -699,7 +600,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      * unproven, and the failure the channel's close brings stands.
      */
     private void overAfterAll() {
-        if (options != null && System.nanoTime() - synNanos >= SYN_RTO_NANOS) {
+        if (System.nanoTime() - synNanos >= SYN_RTO_NANOS) {
             notAttempted = null;
             decide(TcpInfo.of(TcpInfo.STATE_CLOSE, 0, TcpInfo.FAIL_SYN_RETRANSMITTED, -1));
         }
@@ -723,7 +624,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     /** Records who spoke first on this connection, for the next deferred connect to the same server. */
     private void spoke(boolean server) {
         firstSpeaker = (byte) (server ? 2 : 1);
-        if (options != null && remote != null) {
+        if (remote != null) {
             options.destinations().recordFirstSpeaker(remote, server);
         }
     }
@@ -738,7 +639,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         pollDelayNanos = FIRST_POLL_NANOS;
         run();
         int timeoutMillis = channel.config().getConnectTimeoutMillis();
-        if (state == State.SYN_SENT && options != null && timeoutMillis > 0) {
+        if (state == State.SYN_SENT && timeoutMillis > 0) {
             timeout = ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
         }
     }
@@ -749,11 +650,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                     + channel.config().getConnectTimeoutMillis() + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)"),
                     Failure.HANDSHAKE);
         }
-    }
-
-    /** Observing: the channel is (or became) active, or flushed while deferred. */
-    private void watchFromNow() {
-        startWatching();
     }
 
     /** Polls {@code tcp_info}: decides, fails, or looks again later. */
@@ -772,10 +668,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             return;
         }
         if (info.synSent()) {
-            if (options == null && info.segsOut() == 0) {
-                state = State.DEFERRED; // observing a deferred connect: its SYN leaves with a flush
-                return;
-            }
             reschedule();
             return;
         }
@@ -801,7 +693,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      * write completes with the handshake) is not held up; else at doubling intervals up to 10 ms.
      */
     private void reschedule() {
-        long expected = options == null ? 0 : options.destinations().handshakeNanos(remote);
+        long expected = options.destinations().handshakeNanos(remote);
         long elapsed = System.nanoTime() - synNanos;
         long delay;
         if (expected > 0 && elapsed < 2 * expected) {
@@ -817,26 +709,23 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private void decide(TcpInfo info) {
         state = State.DONE;
         cancelTimers();
-        String reason = notAttempted != null ? notAttempted : options == null ? unmanagedReason : null;
-        TfoResult verdict = TfoResult.client(info, reason, synBytes);
-        if (options != null) {
-            if (info != null) {
-                options.destinations().recordHandshake(remote, info.rttMicros());
-            }
-            verdict = options.cookieRequests().explain(remote, verdict, startNanos);
-            if (!backoffSkipped && remote != null) {
-                options.backoff().record(remote, verdict.outcome());
-            }
-            TfoResultListener listener = options.listener();
-            if (listener != null) {
-                try {
-                    listener.onResult(channel, verdict);
-                } catch (RuntimeException e) {
-                    logger.warn("TfoResultListener {} threw", listener, e);
-                }
+        if (info != null) {
+            options.destinations().recordHandshake(remote, info.rttMicros());
+        }
+        TfoResult decided = options.cookieRequests().explain(remote, TfoResult.client(info, notAttempted, synBytes),
+                startNanos);
+        if (!backoffSkipped && remote != null) {
+            options.backoff().record(remote, decided.outcome());
+        }
+        TfoResultListener listener = options.listener();
+        if (listener != null) {
+            try {
+                listener.onResult(channel, decided);
+            } catch (RuntimeException e) {
+                logger.warn("TfoResultListener {} threw", listener, e);
             }
         }
-        complete(verdict, null);
+        verdict.succeed(decided);
         settleCarried(null);
         ChannelPromise close = pendingClose;
         if (close != null) {
@@ -875,8 +764,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         state = State.DONE;
         cancelTimers();
-        boolean managed = options != null; // an observer only reports
-        if (kind.remote && managed && remote != null && !backoffSkipped) {
+        if (kind.remote && remote != null && !backoffSkipped) {
             options.backoff().record(remote, null);
         }
         HeldWrites h = held;
@@ -884,9 +772,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (h != null) {
             h.failAll(cause);
         }
-        complete(null, cause);
+        verdict.fail(cause);
         settleCarried(cause);
-        if (kind.tellAndClose && managed) {
+        if (kind.tellAndClose) {
             if (detached) {
                 channel.pipeline().fireExceptionCaught(cause);
             } else {
@@ -895,7 +783,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         ChannelPromise pending = pendingClose;
         pendingClose = null;
-        if (kind.tellAndClose && managed || pending != null) {
+        if (kind.tellAndClose || pending != null) {
             ctx.close(pending != null ? pending : ctx.newPromise());
         }
     }

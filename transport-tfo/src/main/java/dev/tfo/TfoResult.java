@@ -74,7 +74,7 @@ public final class TfoResult {
         if (channel.parent() instanceof ServerChannel) {
             return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), channel.getClass().getSimpleName()));
         }
-        return SynGate.observe(channel, null, SocketOps.NATIVE).result();
+        return HandshakeObserver.verdictOf(channel, SocketOps.NATIVE).future();
     }
 
     /** Decides the outcome of an accepted server connection. */

@@ -752,12 +752,12 @@ class SynGateTest {
         ch = new EmbeddedChannel(); // active at once
         ch.freezeTime();
         kernel.tcpInfo = FakeSocketOps.synInFlight();
-        gate = SynGate.observe(ch, null, kernel);
+        Future<TfoResult> observed = HandshakeObserver.verdictOf(ch, kernel).future();
         advanceMillis(5);
-        assertFalse(gate.result().isDone());
+        assertFalse(observed.isDone());
         kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
         advanceMillis(10);
-        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, observed.getNow().outcome());
     }
 
     /** A deferred connect that nobody writes to: the observer stops polling until a flush sends the SYN. */
@@ -767,7 +767,7 @@ class SynGateTest {
         ch.freezeTime();
         CountingOps counting = new CountingOps(kernel);
         kernel.tcpInfo = FakeSocketOps.deferred();
-        gate = SynGate.observe(ch, null, counting);
+        Future<TfoResult> observed = HandshakeObserver.verdictOf(ch, counting).future();
         int afterStart = counting.reads;
         advanceMillis(60_000);
         assertEquals(afterStart, counting.reads, "no tcp_info read while the channel is idle");
@@ -775,7 +775,7 @@ class SynGateTest {
         ch.writeAndFlush(ascii(GET));
         sent();
         advanceMillis(1);
-        assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome());
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, observed.getNow().outcome());
     }
 
     /** A channel that never connects: the observer waits for channelActive, reading nothing meanwhile. */
@@ -786,12 +786,12 @@ class SynGateTest {
             io.netty.channel.Channel idle = new io.netty.channel.socket.nio.NioSocketChannel();
             group.register(idle).sync();
             CountingOps counting = new CountingOps(kernel);
-            SynGate observer = SynGate.observe(idle, null, counting);
+            Future<TfoResult> observer = HandshakeObserver.verdictOf(idle, counting).future();
             idle.eventLoop().schedule(() -> { }, 200, TimeUnit.MILLISECONDS).sync();
             assertEquals(0, counting.reads, "not one tcp_info read for a channel that is not connected");
-            assertFalse(observer.result().isDone());
+            assertFalse(observer.isDone());
             idle.close().sync();
-            assertInstanceOf(ClosedChannelException.class, observer.result().cause());
+            assertInstanceOf(ClosedChannelException.class, observer.cause());
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

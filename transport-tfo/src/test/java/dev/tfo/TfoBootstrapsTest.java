@@ -304,9 +304,12 @@ class TfoBootstrapsTest {
     @Test
     void refusedWithoutTfoFailsTheFutureAndReleasesTheBuffer() throws Exception {
         try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
-            // An address of its own: a port freed on 127.0.0.1 can be taken at once by another process.
-            SocketAddress server = echo.startServer("127.0.3.7", 0);
-            echo.stopServer();
+            // A port nobody listens on, on an address of its own (a port freed on 127.0.0.1 can be taken at once by
+            // another process), closed by a blocking socket (NIO closes a registered listener only at its next select).
+            SocketAddress server;
+            try (java.net.ServerSocket once = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.3.7"))) {
+                server = once.getLocalSocketAddress();
+            }
             ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
             Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));
             io.netty.util.concurrent.Future<?> f = TfoBootstraps.connect(b, server, data).await();
