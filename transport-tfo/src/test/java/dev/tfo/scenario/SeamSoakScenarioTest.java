@@ -1,7 +1,9 @@
 package dev.tfo.scenario;
 
+import dev.tfo.testkit.LabException;
 import dev.tfo.testkit.NeedsLab;
 import dev.tfo.testkit.Rule;
+import dev.tfo.testkit.Wait;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -219,13 +221,16 @@ class SeamSoakScenarioTest {
     }
 
     /** The server's descriptors once its children are gone (they close after their echo or at EOF). */
-    private static int awaitFds(Driver server, int start) throws InterruptedException {
-        int fds = server.fds();
-        for (int i = 0; i < 40 && fds > start + FD_SLACK; i++) {
-            Thread.sleep(500);
-            fds = server.fds();
+    private static int awaitFds(Driver server, int start) {
+        try {
+            return Wait.forValue("the server's descriptors back to " + start + " + " + FD_SLACK, Duration.ofSeconds(20),
+                    () -> {
+                        int fds = server.fds();
+                        return fds <= start + FD_SLACK ? fds : null;
+                    });
+        } catch (LabException stillOpen) {
+            return server.fds(); // the invariant reports the count
         }
-        return fds;
     }
 
     // ---- records -------------------------------------------------------------------------------------------
