@@ -28,7 +28,9 @@ public final class Capture implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
     /** tcpdump's capture buffer ({@code -B}), in KiB. */
-    private static final int BUFFER_KIB = 16384;
+    private static final int BUFFER_KIB = 65536;
+    /** The largest packet a capture here sees: a 64 KiB loopback (or GSO) segment and its headers. */
+    private static final int SNAPLEN = 65600;
 
     private final String description;
     private final Path file;
@@ -54,9 +56,11 @@ public final class Capture implements AutoCloseable {
             cmd.add("root"); // Debian's tcpdump would otherwise drop to user tcpdump and fail to write
         }
         // -B: libpcap's default 2 MiB ring, cut into frames sized for -s 0, overflowed during a burst of 64
-        // SYNs and their SYN-ACKs while tcpdump waited for a CPU (2 to 6 "packets dropped by kernel").
+        // SYNs and their SYN-ACKs while tcpdump waited for a CPU (2 to 6 "packets dropped by kernel"). Immediate
+        // mode keeps one frame per packet, each the snap length: -s 0 (256 KiB) left a 16 MiB ring 64 frames, and
+        // a burst of 600 packets lost 24; -s 65600 still holds any packet whole and gives 64 MiB ~1000 frames.
         cmd.addAll(List.of("-n", "-U", "--immediate-mode", "-B", Integer.toString(BUFFER_KIB), "-i", iface, "-w",
-                file.toString(), "-s", "0"));
+                file.toString(), "-s", Integer.toString(SNAPLEN)));
         if (bpfFilter != null && !bpfFilter.isBlank()) {
             cmd.add(bpfFilter);
         }
