@@ -7,6 +7,7 @@ import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSynDataPolicy;
+import dev.tfo.grpc.TfoGrpc;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.vertx.core.transport.Transport;
@@ -37,6 +38,16 @@ final class FrameworkTfo {
     /** Recipe "gRPC-java (grpc-netty)": the channel builder, before {@code build()}. */
     static NettyChannelBuilder grpc(NettyChannelBuilder builder, ChannelFactory<? extends Channel> channels) {
         builder.channelFactory(TfoChannels.clientFactory(channels));
+        return builder;
+    }
+
+    /**
+     * Recipe "gRPC-java in one round trip (transport-tfo-grpc)": the channel builder, before {@code build()}; a
+     * replay-safe call rides in the SYN.
+     */
+    static NettyChannelBuilder grpcOneRoundTrip(NettyChannelBuilder builder,
+            ChannelFactory<? extends Channel> channels) {
+        TfoGrpc.configure(builder, channels);
         return builder;
     }
 

@@ -26,7 +26,8 @@ class ReadmeRecipesTest {
     @Test
     void everyRecipeIsWhatTheTestsRun() throws IOException {
         Map<String, List<String>> recipes = recipes(Files.readString(RECIPES));
-        assertEquals(List.of("Reactor Netty HttpClient", "gRPC-java (grpc-netty)", "Lettuce", "Plain Netty",
+        assertEquals(List.of("Reactor Netty HttpClient", "gRPC-java (grpc-netty)",
+                "gRPC-java in one round trip (transport-tfo-grpc)", "Lettuce", "Plain Netty",
                 "Vert.x 5"), List.copyOf(recipes.keySet()), "the recipes in " + RECIPES);
         String source = Files.readString(MODULE.resolve("src/test/java/dev/tfo/frameworks/FrameworkTfo.java"));
         for (Map.Entry<String, List<String>> recipe : recipes.entrySet()) {
