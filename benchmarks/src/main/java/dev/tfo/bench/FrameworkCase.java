@@ -15,6 +15,16 @@ enum FrameworkCase {
      */
     GRPC("gRPC-java unary call, new channel", "grpc", 2, 3),
     /**
+     * The same call of an idempotent method ({@code MethodDescriptor.isIdempotent()}), with transport-tfo-grpc
+     * ({@code TfoGrpc.configure}): the whole call rides in the SYN with the preface: 3 RTT, 1 with TFO.
+     */
+    GRPC_1RTT("gRPC-java idempotent unary call, new channel, transport-tfo-grpc", "grpc1rtt", 2, 3),
+    /**
+     * The non-idempotent call of {@link #GRPC} with transport-tfo-grpc: it must stay as with the plain recipe (only
+     * the preface in the SYN): 3 RTT, 2 with TFO.
+     */
+    GRPC_1RTT_UNSAFE("gRPC-java non-idempotent unary call, new channel, transport-tfo-grpc", "grpc1rtt-unsafe", 2, 3),
+    /**
      * Vert.x 5 {@code HttpClient} GET (keep-alive off: a new connection per request), to the same server as
      * {@link #GET}: 2 RTT, 1 with TFO.
      */
@@ -52,9 +62,14 @@ enum FrameworkCase {
         return base + portOffset;
     }
 
-    /** Round trips a request takes without TFO; one fewer with it. */
+    /** Round trips a request takes without TFO. */
     int plainRtts() {
         return plainRtts;
+    }
+
+    /** Round trips it takes with TFO: one fewer, two fewer for the call that rides in the SYN whole. */
+    int tfoRtts() {
+        return this == GRPC_1RTT ? 1 : plainRtts - 1;
     }
 
     static FrameworkCase ofKey(String key) {

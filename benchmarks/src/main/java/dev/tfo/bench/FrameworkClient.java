@@ -2,8 +2,10 @@ package dev.tfo.bench;
 
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoCounters;
+import dev.tfo.grpc.TfoGrpc;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.netty.channel.Channel;
@@ -50,6 +52,9 @@ import java.util.concurrent.TimeoutException;
  *   <li>gRPC-java: a new {@code ManagedChannel} per call ({@code NettyChannelBuilder}, plaintext, direct
  *       executor), TFO by {@code channelFactory(TfoChannels.clientFactory(channels))}; one unary call, then
  *       {@code shutdownNow()}.</li>
+ *   <li>gRPC-java with transport-tfo-grpc ({@link FrameworkCase#GRPC_1RTT}, {@link FrameworkCase#GRPC_1RTT_UNSAFE}):
+ *       the same, TFO by {@code TfoGrpc.configure(builder, channels)}; an idempotent method (the call rides in the
+ *       SYN), and the non-idempotent one (it must go as with the plain recipe). Plain: the plain channel.</li>
  *   <li>Vert.x 5: {@code HttpClient} with keep-alive off (a new connection per request) on a {@code Vertx} with one
  *       event loop, plain on Vert.x's own epoll transport, TFO on the same transport wrapped by the recipe
  *       {@code FrameworkTfo.vertx} of tfo-frameworks-it ({@link #vertxTfo}); a GET to the Reactor Netty server.</li>
@@ -202,11 +207,18 @@ public final class FrameworkClient implements AutoCloseable {
                 default: {
                     NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext()
                             .eventLoopGroup(group).directExecutor();
-                    builder.channelFactory(tfo ? tfoGrpcChannels : grpcChannels);
+                    if (tfo && c != FrameworkCase.GRPC) {
+                        // transport-tfo-grpc's docs/frameworks.md recipe: TfoGrpc.configure(builder, channels).
+                        TfoGrpc.configure(builder, grpcChannels);
+                    } else {
+                        builder.channelFactory(tfo ? tfoGrpcChannels : grpcChannels);
+                    }
+                    MethodDescriptor<byte[], byte[]> method = c == FrameworkCase.GRPC_1RTT
+                            ? FrameworkServers.IDEMPOTENT : FrameworkServers.ECHO;
                     ManagedChannel managed = builder.build();
                     long t1;
                     try {
-                        byte[] reply = ClientCalls.blockingUnaryCall(managed, FrameworkServers.ECHO,
+                        byte[] reply = ClientCalls.blockingUnaryCall(managed, method,
                                 CallOptions.DEFAULT.withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
                                 request);
                         t1 = System.nanoTime();

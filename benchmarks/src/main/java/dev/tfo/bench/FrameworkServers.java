@@ -65,6 +65,12 @@ public final class FrameworkServers implements AutoCloseable {
             .setResponseMarshaller(BYTES)
             .build();
 
+    /** An idempotent unary method of the same service (transport-tfo-grpc lets its calls ride in the SYN). */
+    static final MethodDescriptor<byte[], byte[]> IDEMPOTENT = ECHO.toBuilder()
+            .setFullMethodName(MethodDescriptor.generateFullMethodName("tfo.Bench", "Get"))
+            .setIdempotent(true)
+            .build();
+
     private final EventLoopGroup group;
     private final DisposableServer http;
     private final DisposableServer https;
@@ -114,6 +120,10 @@ public final class FrameworkServers implements AutoCloseable {
                 .directExecutor()
                 .addService(ServerServiceDefinition.builder("tfo.Bench")
                         .addMethod(ECHO, ServerCalls.asyncUnaryCall((request, reply) -> {
+                            reply.onNext(body);
+                            reply.onCompleted();
+                        }))
+                        .addMethod(IDEMPOTENT, ServerCalls.asyncUnaryCall((request, reply) -> {
                             reply.onNext(body);
                             reply.onCompleted();
                         }))

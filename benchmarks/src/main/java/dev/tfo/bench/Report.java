@@ -34,6 +34,8 @@ final class Report {
     static final int OVERHEAD_EXTRA_BYTES = 256;
     /** Every framework row saves at least this many round trips at the median (issue 9, section 5). */
     static final double FRAMEWORK_SAVED = 0.95;
+    /** gRPC unary call on a new channel with transport-tfo-grpc: median at most this many round trips. */
+    static final double FRAMEWORK_GRPC_1RTT = 1.15;
     /** Reactor Netty GET with TFO: median at most this many round trips. */
     static final double FRAMEWORK_GET_RTT = 1.05;
     /** Reactor Netty HTTPS GET: TFO median / plain median at most this. */
