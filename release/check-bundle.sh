@@ -37,7 +37,7 @@ gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
   --quick-gen-key "transport-tfo release check <release-check@transport-tfo.invalid>" ed25519 sign 1d
 
 (cd "$work/src" && ./mvnw -B -ntp -q -P release -Dtfo.skipUpload=true -DskipTests \
-  -pl transport-tfo,transport-tfo-micrometer -am deploy)
+  -pl transport-tfo,transport-tfo-micrometer,transport-tfo-grpc -am deploy)
 
 bundle=$work/src/target/central-publishing/central-bundle.zip
 [ -f "$bundle" ] || { echo "check-bundle: no bundle at $bundle" >&2; ls -R "$work/src/target" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a Maven Central bundle (central-bundle.zip) of this project: usage check_bundle.py BUNDLE VERSION.
 
-Exactly the published artifacts (tfo-parent's POM; transport-tfo and transport-tfo-micrometer with jar, POM,
+Exactly the published artifacts (tfo-parent's POM; transport-tfo, transport-tfo-micrometer and transport-tfo-grpc with jar, POM,
 -sources.jar, -javadoc.jar), each file with a GnuPG signature that verifies (gpg, the key of $GNUPGHOME) and
 md5/sha1 (sha256/sha512 when present) checksums that match; every POM with the metadata Central requires
 (name, description, url, license, developer, scm), the children's inherited from tfo-parent in the same bundle;
@@ -18,7 +18,7 @@ import zipfile
 
 GROUP = "dev/tfo"
 PARENT = "tfo-parent"
-LIBRARIES = ["transport-tfo", "transport-tfo-micrometer"]
+LIBRARIES = ["transport-tfo", "transport-tfo-micrometer", "transport-tfo-grpc"]
 NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
 

@@ -7,6 +7,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 
+import java.util.Arrays;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
@@ -81,7 +82,7 @@ public final class TfoGrpc {
             builder.channelFactory(TfoChannels.clientFactory(channels, options)); // the plain recipe
             return builder;
         }
-        EarlyCalls calls = new EarlyCalls(Set.of(replaySafeMethods));
+        EarlyCalls calls = new EarlyCalls(Set.copyOf(Arrays.asList(replaySafeMethods)));
         TfoClientOptions.Builder withCall = TfoClientOptions.builder()
                 .backoff(options.backoff())
                 .firstWriteWait(options.firstWriteWait())
