@@ -106,7 +106,7 @@ final class EarlyCallHandler extends ChannelDuplexHandler {
                 return;
             }
             if (!calls.mayRideEarly()) {
-                // A call in flight may not ride: every call waits for the server's SETTINGS, as without us.
+                // No call in flight, or one that may not ride: every call waits for the server's SETTINGS, as without us.
                 leave(ctx, msg, promise);
                 return;
             }
@@ -122,7 +122,7 @@ final class EarlyCallHandler extends ChannelDuplexHandler {
         if (!(msg instanceof ByteBuf b)) {
             // grpc writes bytes only; what cannot be scanned cannot be ordered with what is held.
             ReferenceCountUtil.release(msg);
-            promise.setFailure(new IllegalStateException("not a ByteBuf: " + msg.getClass().getName()));
+            promise.tryFailure(new IllegalStateException("not a ByteBuf: " + msg.getClass().getName()));
             return;
         }
         try {
