@@ -81,7 +81,7 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aReplaySafeCallRidesInTheSynWhole() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.31", true);
+        try (EchoServer server = new EchoServer("127.0.0.41", true);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 4; i++) {
                 String what = "idempotent gRPC call #" + (i + 1);
@@ -111,7 +111,7 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aCallNotSafeToReplayWaitsForTheServersSettingsAsWithThePlainRecipe() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.32", true);
+        try (EchoServer server = new EchoServer("127.0.0.42", true);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 2; i++) {
                 String what = "non-idempotent gRPC call #" + (i + 1);
@@ -136,7 +136,7 @@ class GrpcOneRoundTripTest {
      */
     @Test
     void answeredFromTheSynAloneWhenEverythingElseTheClientSendsIsDropped() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.33", true);
+        try (EchoServer server = new EchoServer("127.0.0.43", true);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport", String.valueOf(server.port()),
@@ -174,7 +174,7 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aServerWithoutTfoAnswersAfterTheHandshake() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.34", false);
+        try (EchoServer server = new EchoServer("127.0.0.44", false);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 2; i++) {
                 String what = "call #" + (i + 1) + " to a server without TFO";
@@ -189,7 +189,7 @@ class GrpcOneRoundTripTest {
     @Test
     void aRefusedPortWithACookieFailsTheCallAsThePlainRecipeDoes() throws Exception {
         InetSocketAddress address;
-        try (EchoServer server = new EchoServer("127.0.0.35", true);
+        try (EchoServer server = new EchoServer("127.0.0.45", true);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             address = server.address();
@@ -215,7 +215,7 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aSilentServerFailsTheCallAsThePlainRecipeDoes() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.36", true);
+        try (EchoServer server = new EchoServer("127.0.0.46", true);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport", String.valueOf(server.port()),
