@@ -1,5 +1,6 @@
 package dev.tfo.scenario;
 
+import dev.tfo.TfoTestClients;
 import dev.tfo.TfoBackoff;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
@@ -76,7 +77,7 @@ public final class ClientAgent {
                         ch.pipeline().addLast(v);
                     }
                 });
-        TfoBootstraps.client(b, TfoClientOptions.builder().backoff(backoff)
+        TfoTestClients.tfo(b, TfoClientOptions.builder().backoff(backoff)
                 .noCookie(Boolean.parseBoolean(a.getOrDefault("nocookie", "false"))).build());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
