@@ -159,7 +159,7 @@ final class HandshakeObserver extends ChannelDuplexHandler implements Runnable {
 
     private void decide(TcpInfo info) {
         state = State.DONE;
-        verdict.succeed(TfoResult.client(info, null, -1));
+        verdict.succeed(TfoResult.client(channel, info, null, -1));
     }
 
     private void fail(Throwable cause) {

@@ -712,7 +712,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (info != null) {
             options.destinations().recordHandshake(remote, info.rttMicros());
         }
-        TfoResult decided = options.cookieRequests().explain(remote, TfoResult.client(info, notAttempted, synBytes),
+        TfoResult decided = options.cookieRequests().explain(remote, TfoResult.client(channel, info, notAttempted, synBytes),
                 startNanos);
         if (!backoffSkipped && remote != null) {
             options.backoff().record(remote, decided.outcome());

@@ -23,7 +23,7 @@ import static java.util.Objects.requireNonNull;
  * {@link TfoOutcome#SYN_DATA_ACKED} forgets the destination.
  *
  * <p>State is per remote IP (the kernel's cookie cache is per IP too) and kept only for failing
- * destinations, at most {@value #MAX_DESTINATIONS} of them (the least recently used is forgotten first).
+ * destinations, at most 65,536 of them (the least recently used is forgotten first).
  * Thread-safe; share one instance among the clients of an application. {@link #shared()} is the default of
  * every {@link TfoClientOptions}; tests and applications that want their own memory build one.
  *
@@ -31,12 +31,12 @@ import static java.util.Objects.requireNonNull;
  * TfoBackoff backoff = TfoBackoff.builder()
  *         .initial(Duration.ofSeconds(30)).max(Duration.ofHours(1)).multiplier(2).dataNotAckedThreshold(3)
  *         .build();
- * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(backoff).build());
+ * TfoClientOptions options = TfoClientOptions.builder().backoff(backoff).build();
  * }</pre>
  */
 public final class TfoBackoff {
     /** The most destinations a backoff remembers. */
-    public static final int MAX_DESTINATIONS = 65_536;
+    static final int MAX_DESTINATIONS = 65_536;
     private static final TfoBackoff SHARED = builder().build();
     private static final TfoBackoff DISABLED = new TfoBackoff();
 
@@ -70,7 +70,7 @@ public final class TfoBackoff {
      * The JVM-wide backoff used by clients that do not choose one: 60 s doubling up to 1 h, 3 consecutive
      * {@code DATA_NOT_ACKED}.
      *
-     * <p>{@code Duration left = TfoBackoff.shared().remaining(InetAddress.getByName("198.18.1.2"));}
+     * <p>{@code TfoClientOptions o = TfoClientOptions.builder().backoff(TfoBackoff.shared()).build();}
      *
      * @return the shared instance
      */
@@ -108,7 +108,7 @@ public final class TfoBackoff {
      * @param destination a remote IP address
      * @return the remaining backoff
      */
-    public Duration remaining(java.net.InetAddress destination) {
+    Duration remaining(java.net.InetAddress destination) {
         requireNonNull(destination, "destination");
         State s = states.get(destination);
         if (s == null) {

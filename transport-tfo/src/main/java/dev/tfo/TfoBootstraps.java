@@ -27,18 +27,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The entry point: configures Netty bootstraps for TCP Fast Open, and connects with a first flight of data
- * that rides in the SYN.
+ * The entry points for Netty bootstraps: a server that accepts data in the SYN, and a connect whose first flight
+ * of data rides in the SYN. A client that connects, then writes (Netty's usual pattern) gets its channels from
+ * {@link TfoChannels#clientFactory TfoChannels.clientFactory} instead.
  *
  * <pre>{@code
  * // server: a TFO queue of 256 pending SYN-data connections
  * ServerBootstrap sb = new ServerBootstrap()
  *         .group(group).channel(EpollServerSocketChannel.class).childHandler(new EchoHandler());
- * TfoBootstraps.server(sb, 256).bind(2222).sync();
+ * TfoBootstraps.server(sb, TfoServerOptions.defaults()).bind(2222).sync();
  *
- * // client, connect then write (the usual Netty pattern): from the 2nd connection on the request rides in the SYN
- * Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(new ReplyHandler());
- * TfoBootstraps.client(b);
+ * // client, connect then write: from the 2nd connection on the request rides in the SYN
+ * Bootstrap b = new Bootstrap().group(group)
+ *         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new))
+ *         .handler(new ReplyHandler());
  * Channel ch = b.connect(server).sync().channel();
  * ch.writeAndFlush(Unpooled.wrappedBuffer(getRequest));
  * TfoResult.of(ch).addListener(r -> log.info("{}", r.getNow()));   // SYN_DATA_ACKED (the SYN carried ...)
@@ -56,40 +58,15 @@ import static java.util.Objects.requireNonNull;
  * {@link IllegalStateException} naming the version found and the version needed.
  *
  * <p>Data in a SYN may be delivered twice and is processed before the handshake completes (RFC 7413, section
- * 6). A client set up here lets only what its {@link TfoSynDataPolicy} admits ride in the SYN (by default
- * bytes known to be safe to replay: a TLS ClientHello, an HTTP {@code GET}); a first flight given to
- * {@link #connect} always does: it must be idempotent.
+ * 6). A first flight given to {@link #connect} always rides in the SYN: it must be idempotent. A client from
+ * {@link TfoChannels} lets only what its {@link TfoSynDataPolicy} admits ride (by default bytes known to be safe
+ * to replay: a TLS ClientHello, an HTTP {@code GET}).
  */
 public final class TfoBootstraps {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoBootstraps.class);
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     private TfoBootstraps() {
-    }
-
-    /**
-     * Enables TFO on a server: sets the listener's TFO queue ({@code TCP_FASTOPEN}, a parent option) on epoll
-     * and io_uring. The kernel accepts data in a SYN whenever its live {@code net.ipv4.tcp_fastopen} has the
-     * server bit 0x2 (no JVM restart needed when it changes). Logs one warning per cause (once per JVM) when
-     * the transport or the sysctl will keep TFO from working.
-     *
-     * <pre>{@code
-     * TfoBootstraps.server(serverBootstrap, 256).bind(2222).sync();
-     * }</pre>
-     *
-     * @param serverBootstrap a bootstrap whose channel (or channel factory) is set to a TCP server channel
-     * @param queueLength     the TFO queue length, &gt; 0; the kernel caps it at {@code net.core.somaxconn}
-     * @return {@code serverBootstrap}
-     * @throws IllegalArgumentException when {@code queueLength <= 0} or the channel is not a TCP server socket
-     * @throws IllegalStateException    when no channel or channel factory is set
-     */
-    public static ServerBootstrap server(ServerBootstrap serverBootstrap, int queueLength) {
-        requireNonNull(serverBootstrap, "serverBootstrap");
-        NettyVersion.requireSupported();
-        if (queueLength <= 0) {
-            throw new IllegalArgumentException("queueLength must be > 0, was " + queueLength);
-        }
-        return enableServer(serverBootstrap, queueLength, serverChannelClass(serverBootstrap));
     }
 
     /** Sets the TFO queue where the transport knows the option (elsewhere Netty would log it per bind). */
@@ -152,68 +129,6 @@ public final class TfoBootstraps {
     }
 
     /**
-     * Enables TFO on a client bootstrap with {@link TfoClientOptions#defaults()}; see
-     * {@link #client(Bootstrap, TfoClientOptions)}. Calling it again changes nothing.
-     *
-     * <pre>{@code
-     * Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(new MyHandler());
-     * TfoBootstraps.client(b);
-     * }</pre>
-     *
-     * @param bootstrap a bootstrap whose handler is set; its channels must be TCP sockets
-     * @return {@code bootstrap}
-     * @throws IllegalStateException when the handler is not set
-     */
-    public static Bootstrap client(Bootstrap bootstrap) {
-        requireNonNull(bootstrap, "bootstrap");
-        NettyVersion.requireSupported();
-        if (bootstrap.config().handler() instanceof TfoClientInitializer) {
-            return bootstrap;
-        }
-        return client(bootstrap, TfoClientOptions.defaults());
-    }
-
-    /**
-     * Enables TFO on a client bootstrap: its handler becomes one that puts the TFO handler first in each
-     * channel's pipeline, then the bootstrap's own handler after it, as the bootstrap would have. Nothing else
-     * of the bootstrap changes, no channel is opened, and a channel that cannot be set up fails its connect with
-     * the cause, as without TFO (a non-{@code @Sharable} handler used for a second connection:
-     * {@code ChannelPipelineException}; a channel that is not TCP: {@link IllegalArgumentException}). Then both
-     * client patterns get TFO from the second connection to a server on:
-     *
-     * <ul>
-     *   <li>connect, then write (what Netty users and frameworks write by habit): the first write rides in the
-     *       SYN as far as {@link TfoClientOptions#synDataPolicy()} admits it;</li>
-     *   <li>{@link #connect} with a first flight.</li>
-     * </ul>
-     *
-     * <p>Call it once the handler is set: a later {@code handler(...)} replaces TFO with the new handler.
-     * {@code clone()} keeps it. Calling this again replaces the options.
-     *
-     * <pre>{@code
-     * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build());
-     * }</pre>
-     *
-     * @param bootstrap a bootstrap whose handler is set; its channels must be TCP sockets
-     * @param options   the options
-     * @return {@code bootstrap}
-     * @throws IllegalStateException when the handler is not set
-     */
-    public static Bootstrap client(Bootstrap bootstrap, TfoClientOptions options) {
-        requireNonNull(bootstrap, "bootstrap");
-        requireNonNull(options, "options");
-        NettyVersion.requireSupported();
-        ChannelHandler handler = bootstrap.config().handler();
-        if (handler instanceof TfoClientInitializer) {
-            handler = ((TfoClientInitializer) handler).userHandler();
-        }
-        if (handler == null) {
-            throw new IllegalStateException("bootstrap: handler not set (set it before TfoBootstraps.client)");
-        }
-        return bootstrap.handler(new TfoClientInitializer(handler, options));
-    }
-
-    /**
      * Connects and sends {@code firstFlight}, in the SYN whenever the kernel has a cookie for the server.
      *
      * <p>The returned future succeeds with the channel once the handshake is over and the first flight has
@@ -222,9 +137,8 @@ public final class TfoBootstraps {
      * handshake does not end within {@code CONNECT_TIMEOUT_MILLIS} of its SYN; the channel is then closed.
      * Cancelling it closes the channel, at any moment.
      *
-     * <p>Any client bootstrap works, configured or not, with no per-call cost: the options are those given to
-     * {@link #client(Bootstrap, TfoClientOptions)} for this bootstrap (or the one it was cloned from), else
-     * {@link TfoClientOptions#defaults()}. Their {@link TfoBackoff} is consulted first: while it backs off
+     * <p>Any client bootstrap works, with no per-call cost: the options are those of its channel factory when
+     * it is a {@link TfoChannels#clientFactory TfoChannels.clientFactory}, else {@link TfoClientOptions#defaults()}. Their {@link TfoBackoff} is consulted first: while it backs off
      * from the destination, the connection is a plain connect with the same bytes and its {@link TfoResult}
      * is {@link TfoOutcome#NOT_ATTEMPTED} with the backoff as reason. Every outcome is then recorded into it.
      * The {@link TfoSynDataPolicy} does not apply: the caller vouches that the first flight is safe to replay.
@@ -236,7 +150,7 @@ public final class TfoBootstraps {
      * TfoBootstraps.connect(bootstrap, server, Unpooled.wrappedBuffer(request)).sync();
      * }</pre>
      *
-     * @param bootstrap     a client bootstrap with group, channel and handler set
+     * @param bootstrap     a client bootstrap with group, channel (or channel factory) and handler set
      * @param remoteAddress the server
      * @param firstFlight   the first bytes to send, not empty; e.g. a request, or with TLS any application data
      * @return a future of the connected channel
@@ -260,14 +174,7 @@ public final class TfoBootstraps {
             ReferenceCountUtil.safeRelease(firstFlight);
             throw e;
         }
-        return FirstFlightConnector.connect(bootstrap, remoteAddress, firstFlight, optionsOf(bootstrap));
-    }
-
-    /** The options given to {@link #client} for this bootstrap (or the one it was cloned from), else defaults. */
-    private static TfoClientOptions optionsOf(Bootstrap bootstrap) {
-        ChannelHandler handler = bootstrap.config().handler();
-        return handler instanceof TfoClientInitializer ? ((TfoClientInitializer) handler).options()
-                : TfoClientOptions.defaults();
+        return FirstFlightConnector.connect(bootstrap, remoteAddress, firstFlight, TfoClientOptions.defaults());
     }
 
     /** The class of the bootstrap's channels, from a throwaway channel (closed before returning). */

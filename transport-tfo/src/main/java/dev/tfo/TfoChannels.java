@@ -9,9 +9,17 @@ import io.netty.channel.socket.SocketChannel;
 import static java.util.Objects.requireNonNull;
 
 /**
- * TCP Fast Open for client channels created by someone else: a framework that only lets you run code when
- * a channel is initialised, or set its channel factory. Such clients connect first and write later; from the
- * second connection to a server on (once the kernel holds a cookie) their first write rides in the SYN.
+ * TCP Fast Open for client channels: a channel factory for a Netty {@code Bootstrap} or a framework that takes
+ * one, or a call on a channel that a framework lets you see when it is initialised. Such clients connect first
+ * and write later; from the second connection to a server on (once the kernel holds a cookie) their first
+ * write rides in the SYN. Nothing else of the bootstrap changes, and the order of its setters does not matter.
+ *
+ * <p>Netty:
+ * <pre>{@code
+ * Bootstrap b = new Bootstrap().group(group)
+ *         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new))
+ *         .handler(new MyHandler());
+ * }</pre>
  *
  * <p>Reactor Netty ({@code HttpClient}, Spring {@code WebClient}):
  * <pre>{@code
@@ -41,7 +49,7 @@ import static java.util.Objects.requireNonNull;
  * a handshake bounded by {@code CONNECT_TIMEOUT_MILLIS} from its SYN; a refused, reset or silent server
  * failing the connection with an exception that names it; the {@link TfoBackoff} consulted and taught; only
  * bytes the {@link TfoSynDataPolicy} admits in the SYN (by default nothing that is not known to be safe to
- * replay); a handshake without data when nothing is written within {@link TfoClientOptions#firstWriteWait()},
+ * replay); a handshake without data when nothing is written within {@link TfoClientOptions.Builder#firstWriteWait},
  * so that clients that read first never hang. On other transports, on kernels without
  * {@code TCP_FASTOPEN_CONNECT} (before Linux 4.11) or with the client bit of {@code net.ipv4.tcp_fastopen}
  * off, the connection is a plain one and its result says why ({@link TfoOutcome#NOT_ATTEMPTED}).

@@ -8,8 +8,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * How a client does TCP Fast Open: the {@link TfoBackoff} consulted before each connection, what may ride in
  * the SYN ({@link TfoSynDataPolicy}), how long a connection waits for its first write before it starts the
- * handshake without data, cookie-less mode, and who is told each result. Immutable; used by
- * {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap, TfoClientOptions)} and
+ * handshake without data, cookie-less mode, and who is told each result. Immutable; given to
+ * {@link TfoChannels#clientFactory(io.netty.channel.ChannelFactory, TfoClientOptions)} or
  * {@link TfoChannels#client(io.netty.channel.Channel, TfoClientOptions)}.
  *
  * <pre>{@code
@@ -17,7 +17,7 @@ import static java.util.Objects.requireNonNull;
  *         .backoff(TfoBackoff.builder().initial(Duration.ofSeconds(10)).build())
  *         .synDataPolicy(TfoSynDataPolicy.replaySafe())
  *         .build();
- * TfoBootstraps.client(bootstrap, options);
+ * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, options));
  * }</pre>
  *
  * <p>Each options object remembers which servers it asked for a cookie (to tell, from the second
@@ -48,13 +48,13 @@ public final class TfoClientOptions {
     }
 
     /**
-     * The options of {@link TfoBootstraps#client(io.netty.bootstrap.Bootstrap)} and
-     * {@link TfoChannels#client(io.netty.channel.Channel)}: the shared backoff ({@link TfoBackoff#shared()}),
+     * The defaults, also those of a {@link TfoBootstraps#connect first flight} on a bootstrap whose channels
+     * are not from {@link TfoChannels}: the shared backoff ({@link TfoBackoff#shared()}),
      * {@link TfoSynDataPolicy#replaySafe()}, a first-write wait of {@link #DEFAULT_FIRST_WRITE_WAIT}, cookies
      * required, no listener.
      *
      * <pre>{@code
-     * TfoBootstraps.client(bootstrap, TfoClientOptions.defaults());
+     * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, TfoClientOptions.defaults()));
      * }</pre>
      *
      * @return the default options
@@ -77,37 +77,33 @@ public final class TfoClientOptions {
     }
 
     /**
-     * The backoff consulted before, and taught after, each connection.
+     * A builder starting from these options' values: the way to derive options with one change.
      *
      * <pre>{@code
-     * Duration left = options.backoff().remaining(serverIp);
+     * TfoClientOptions mine = options.toBuilder().synDataPolicy(new MyPolicy(options.synDataPolicy())).build();
      * }</pre>
      *
-     * @return the backoff
+     * <p>The options it builds are a new object, with a memory of cookie requests of their own.
+     *
+     * @return a new builder
      */
-    public TfoBackoff backoff() {
+    public Builder toBuilder() {
+        Builder b = new Builder().backoff(backoff).noCookie(noCookie).synDataPolicy(synDataPolicy)
+                .firstWriteWait(firstWriteWait());
+        return resultListener == null ? b : b.resultListener(resultListener);
+    }
+
+    TfoBackoff backoff() {
         return backoff;
     }
 
-    /**
-     * Whether data is sent in the SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}).
-     *
-     * <pre>{@code
-     * boolean risky = options.noCookie();
-     * }</pre>
-     *
-     * @return whether cookie-less mode is on
-     */
-    public boolean noCookie() {
+    boolean noCookie() {
         return noCookie;
     }
 
     /**
-     * What of a connection's first write may ride in the SYN.
-     *
-     * <pre>{@code
-     * TfoSynDataPolicy policy = options.synDataPolicy();
-     * }</pre>
+     * What may ride in the SYN: the one option a framework module reads back, to wrap it in a policy of its own
+     * (see {@link #toBuilder()}).
      *
      * @return the policy
      */
@@ -115,17 +111,7 @@ public final class TfoClientOptions {
         return synDataPolicy;
     }
 
-    /**
-     * How long a connection whose connect the kernel deferred (a cookie is cached) waits for its first write
-     * before it sends a SYN without data, unless its server spoke first before (then it does not wait).
-     *
-     * <pre>{@code
-     * Duration wait = options.firstWriteWait();
-     * }</pre>
-     *
-     * @return the wait
-     */
-    public Duration firstWriteWait() {
+    Duration firstWriteWait() {
         return Duration.ofNanos(firstWriteWaitNanos);
     }
 
@@ -133,16 +119,7 @@ public final class TfoClientOptions {
         return firstWriteWaitNanos;
     }
 
-    /**
-     * Who is told each connection's result, if anyone.
-     *
-     * <pre>{@code
-     * options.resultListener().ifPresent(l -> log.info("results go to {}", l));
-     * }</pre>
-     *
-     * @return the listener, or empty
-     */
-    public Optional<TfoResultListener> resultListener() {
+    Optional<TfoResultListener> resultListener() {
         return Optional.ofNullable(resultListener);
     }
 

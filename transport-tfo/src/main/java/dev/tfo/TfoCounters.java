@@ -4,8 +4,6 @@ import dev.tfo.internal.Procfs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static java.util.Objects.requireNonNull;
@@ -21,34 +19,18 @@ import static java.util.Objects.requireNonNull;
  * System.out.println(delta.active() + " connections had their SYN data acked");
  * }</pre>
  *
- * <p>Counters are per network namespace: a container's are its own, and a JVM sees those of the namespace
+ * <p>A counter this kernel does not have (older kernels lack some) reads 0. Counters are per network namespace: a container's are its own, and a JVM sees those of the namespace
  * it runs in.
  */
 public final class TfoCounters {
-    /** {@code TCPFastOpenActive}: client connections whose SYN data was acked. */
-    public static final String ACTIVE = "TCPFastOpenActive";
-    /** {@code TCPFastOpenActiveFail}: client SYN data not acked, or the SYN with data timed out. */
-    public static final String ACTIVE_FAIL = "TCPFastOpenActiveFail";
-    /** {@code TCPFastOpenPassive}: server connections accepted with data in the SYN. */
-    public static final String PASSIVE = "TCPFastOpenPassive";
-    /** {@code TCPFastOpenPassiveFail}: server SYNs with an invalid cookie (data ignored). */
-    public static final String PASSIVE_FAIL = "TCPFastOpenPassiveFail";
-    /** {@code TCPFastOpenListenOverflow}: server TFO queue full (data ignored, plain handshake). */
-    public static final String LISTEN_OVERFLOW = "TCPFastOpenListenOverflow";
-    /**
-     * {@code TCPFastOpenCookieReqd}: SYNs received with a cookie request: counted by the server's namespace,
-     * even when the server itself has TFO off (a client's own request does not count in its namespace).
-     */
-    public static final String COOKIE_REQD = "TCPFastOpenCookieReqd";
-    /** {@code TCPFastOpenBlackhole}: times the kernel disabled active TFO after suspecting a black hole. */
-    public static final String BLACKHOLE = "TCPFastOpenBlackhole";
-    /** {@code TCPFastOpenPassiveAltKey}: cookies accepted with the backup key. */
-    public static final String PASSIVE_ALT_KEY = "TCPFastOpenPassiveAltKey";
+    private static final String PREFIX = "TCPFastOpen";
+    /** The kernel's names, after {@code TCPFastOpen}, in the kernel's order. */
+    private static final String[] NAMES = {"Active", "ActiveFail", "Passive", "PassiveFail", "ListenOverflow", "CookieReqd", "Blackhole", "PassiveAltKey"};
 
-    private final Map<String, Long> values;
+    private final long[] values;
 
-    private TfoCounters(Map<String, Long> values) {
-        this.values = Collections.unmodifiableMap(values);
+    private TfoCounters(long[] values) {
+        this.values = values;
     }
 
     /**
@@ -75,13 +57,12 @@ public final class TfoCounters {
      */
     public static TfoCounters parse(String netstat) {
         requireNonNull(netstat, "netstat");
-        Map<String, Long> tfo = new LinkedHashMap<>();
-        Procfs.parseTcpExt(netstat).forEach((name, value) -> {
-            if (name.startsWith("TCPFastOpen")) {
-                tfo.put(name, value);
-            }
-        });
-        return new TfoCounters(tfo);
+        Map<String, Long> tcpExt = Procfs.parseTcpExt(netstat);
+        long[] values = new long[NAMES.length];
+        for (int i = 0; i < NAMES.length; i++) {
+            values[i] = tcpExt.getOrDefault(PREFIX + NAMES[i], 0L);
+        }
+        return new TfoCounters(values);
     }
 
     /**
@@ -92,128 +73,97 @@ public final class TfoCounters {
      */
     public TfoCounters minus(TfoCounters earlier) {
         requireNonNull(earlier, "earlier");
-        Map<String, Long> diff = new LinkedHashMap<>();
-        values.forEach((name, value) -> diff.put(name, value - earlier.get(name)));
+        long[] diff = new long[NAMES.length];
+        for (int i = 0; i < NAMES.length; i++) {
+            diff[i] = values[i] - earlier.values[i];
+        }
         return new TfoCounters(diff);
     }
 
     /**
-     * One counter by its kernel name (e.g. {@code "TCPFastOpenPassive"}); 0 when this kernel has no such
-     * counter.
-     *
-     * @param name the counter's name
-     * @return its value
-     */
-    public long get(String name) {
-        requireNonNull(name, "name");
-        return values.getOrDefault(name, 0L);
-    }
-
-    /**
-     * Every {@code TCPFastOpen*} counter, in the kernel's order.
-     *
-     * @return an unmodifiable map of kernel name to value
-     */
-    public Map<String, Long> asMap() {
-        return values;
-    }
-
-    /**
-     * The {@value #ACTIVE} counter.
+     * {@code TCPFastOpenActive}: Client connections whose data in the SYN the server acknowledged.
      *
      * @return its value
      */
     public long active() {
-        return get(ACTIVE);
+        return values[0];
     }
 
     /**
-     * The {@value #ACTIVE_FAIL} counter.
+     * {@code TCPFastOpenActiveFail}: Client connections whose data in the SYN was not acknowledged, or whose SYN with data timed out.
      *
      * @return its value
      */
     public long activeFail() {
-        return get(ACTIVE_FAIL);
+        return values[1];
     }
 
     /**
-     * The {@value #PASSIVE} counter.
+     * {@code TCPFastOpenPassive}: Server connections accepted with data in the SYN.
      *
      * @return its value
      */
     public long passive() {
-        return get(PASSIVE);
+        return values[2];
     }
 
     /**
-     * The {@value #PASSIVE_FAIL} counter.
+     * {@code TCPFastOpenPassiveFail}: SYNs received with an invalid cookie: their data was ignored.
      *
      * @return its value
      */
     public long passiveFail() {
-        return get(PASSIVE_FAIL);
+        return values[3];
     }
 
     /**
-     * The {@value #LISTEN_OVERFLOW} counter.
-     *
-     * @return its value
-     */
-    public long listenOverflow() {
-        return get(LISTEN_OVERFLOW);
-    }
-
-    /**
-     * The {@value #COOKIE_REQD} counter.
-     *
-     * @return its value
-     */
-    public long cookieReqd() {
-        return get(COOKIE_REQD);
-    }
-
-    /**
-     * The {@value #BLACKHOLE} counter.
-     *
-     * @return its value
-     */
-    public long blackhole() {
-        return get(BLACKHOLE);
-    }
-
-    /**
-     * The {@value #PASSIVE_ALT_KEY} counter.
+     * {@code TCPFastOpenPassiveAltKey}: Cookies accepted with the backup key.
      *
      * @return its value
      */
     public long passiveAltKey() {
-        return get(PASSIVE_ALT_KEY);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof TfoCounters && values.equals(((TfoCounters) o).values);
-    }
-
-    @Override
-    public int hashCode() {
-        return values.hashCode();
+        return values[7];
     }
 
     /**
-     * The counters without their {@code TCPFastOpen} prefix.
+     * {@code TCPFastOpenCookieReqd}: SYNs received that asked for a cookie.
      *
-     * @return e.g. {@code Active=3 ActiveFail=0 ...}
+     * @return its value
+     */
+    public long cookieReqd() {
+        return values[5];
+    }
+
+    /**
+     * {@code TCPFastOpenListenOverflow}: SYNs with data that found the listener's TFO queue full: their data was ignored.
+     *
+     * @return its value
+     */
+    public long listenOverflow() {
+        return values[4];
+    }
+
+    /**
+     * {@code TCPFastOpenBlackhole}: Times the kernel turned client TFO off after suspecting a black hole.
+     *
+     * @return its value
+     */
+    public long blackhole() {
+        return values[6];
+    }
+
+    /**
+     * Every counter, e.g. {@code "Active=3 ActiveFail=0 Passive=3 ..."}: the kernel's names after
+     * {@code TCPFastOpen}.
+     *
+     * @return one line
      */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
-        values.forEach((name, value) -> {
-            if (sb.length() > 0) {
-                sb.append(' ');
-            }
-            sb.append(name.substring("TCPFastOpen".length())).append('=').append(value);
-        });
+        for (int i = 0; i < NAMES.length; i++) {
+            sb.append(i == 0 ? "" : " ").append(NAMES[i]).append('=').append(values[i]);
+        }
         return sb.toString();
     }
 }

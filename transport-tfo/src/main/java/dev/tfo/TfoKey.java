@@ -24,7 +24,6 @@ import static java.util.Objects.requireNonNull;
  * TfoKey key = TfoKey.generate();                         // 16 bytes from SecureRandom
  * String text = key.format();                             // "3f1c09aa-0b6e27d4-9c0e4f11-52a8be07"
  * TfoKey same = TfoKey.parse(text);                       // same.equals(key)
- * TfoKey fleet = TfoKey.fromFile(Path.of("/etc/tfo/key")); // mode 0600 or 0400, one key in that form
  * }</pre>
  *
  * <p>The text form is the kernel's ({@code net.ipv4.tcp_fastopen_key}): four groups of 8 hex digits, each a
@@ -36,7 +35,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class TfoKey {
     /** Length of a key in bytes ({@code TCP_FASTOPEN_KEY_LENGTH}). */
-    public static final int LENGTH = 16;
+    static final int LENGTH = 16;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String FORM = "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx (4 groups of 8 hex digits)";
 
@@ -104,7 +103,7 @@ public final class TfoKey {
      * @throws IllegalArgumentException when the file is accessible by group or others, or holds no valid key
      *                                  (the message names the file, never its content)
      */
-    public static TfoKey fromFile(Path file) throws IOException {
+    static TfoKey fromFile(Path file) throws IOException {
         requireNonNull(file, "file");
         String text = readPrivateFile(file);
         try {

@@ -163,7 +163,7 @@ public final class TfoKeyFile implements AutoCloseable {
      *
      * @return the file
      */
-    public Path file() {
+    Path file() {
         return file;
     }
 

@@ -116,7 +116,7 @@ public final class TfoKeyRing {
      *
      * @return the number of registered, not yet closed listeners
      */
-    public int listeners() {
+    int listeners() {
         return listeners.size();
     }
 

@@ -10,34 +10,36 @@ package dev.tfo;
  */
 public enum TfoOutcome {
     /** Client: the first flight travelled in the SYN and the server acknowledged it. One round trip saved. */
-    SYN_DATA_ACKED(true),
+    SYN_DATA_ACKED(true, false),
     /**
      * Client: no cookie was cached for this server, so the SYN asked for one and the data followed the
      * handshake. Expected on the first connection to a server; the next connection should carry data. When it
      * does not, the server issues no cookies, and {@link TfoResult#reason()} says so.
      */
-    COOKIE_REQUESTED(false),
+    COOKIE_REQUESTED(false, false),
     /**
      * Client: the SYN carried data but the SYN-ACK did not acknowledge it (the server rejected the cookie, its
      * TFO queue overflowed, or its key changed); the data was sent again after the handshake.
      */
-    DATA_NOT_ACKED(false),
+    DATA_NOT_ACKED(false, false),
     /**
      * Client: the SYN with data was retransmitted, typically because a middlebox drops SYNs carrying data;
      * the data was sent again after the handshake, at the cost of a retransmission timeout.
      */
-    SYN_RETRANSMITTED(false),
+    SYN_RETRANSMITTED(false, false),
     /** Client: TFO was not attempted; {@link TfoResult#reason()} says why (transport, kernel, backoff, ...). */
-    NOT_ATTEMPTED(false),
+    NOT_ATTEMPTED(false, false),
     /** Server: the accepted connection's SYN carried data with a valid cookie; it was delivered at once. */
-    SYN_DATA_ACCEPTED(true),
+    SYN_DATA_ACCEPTED(true, true),
     /** Server: the accepted connection's SYN carried no data that TFO accepted (a plain or cookie-request SYN). */
-    NO_SYN_DATA(false);
+    NO_SYN_DATA(false, true);
 
     private final boolean dataInSyn;
+    private final boolean server;
 
-    TfoOutcome(boolean dataInSyn) {
+    TfoOutcome(boolean dataInSyn, boolean server) {
         this.dataInSyn = dataInSyn;
+        this.server = server;
     }
 
     /**
@@ -47,5 +49,14 @@ public enum TfoOutcome {
      */
     public boolean dataInSyn() {
         return dataInSyn;
+    }
+
+    /**
+     * Whether this is the outcome of a connection a server accepted, rather than one a client opened.
+     *
+     * @return {@code true} for {@link #SYN_DATA_ACCEPTED} and {@link #NO_SYN_DATA}
+     */
+    public boolean server() {
+        return server;
     }
 }

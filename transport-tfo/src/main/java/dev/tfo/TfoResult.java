@@ -3,6 +3,7 @@ package dev.tfo;
 import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.SocketOps;
 import dev.tfo.internal.TcpInfo;
+import dev.tfo.internal.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.Future;
@@ -27,26 +28,33 @@ import static java.util.Objects.requireNonNull;
  * {@code channelActive} would race with the SYN-ACK. On an accepted server channel it is known at once.
  */
 public final class TfoResult {
+    /** The transport label of each channel class, found once per class. */
+    private static final ClassValue<String> TRANSPORTS = new ClassValue<String>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+            Transport transport = Transport.ofClass(type);
+            if (transport.isNative()) {
+                return transport.displayName();
+            }
+            for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+                if (c.getName().startsWith("io.netty.channel.socket.nio.")) {
+                    return "nio";
+                }
+            }
+            return "other";
+        }
+    };
+
     private final TfoOutcome outcome;
     private final String reason;
-    private final int tcpiOptions;
-    private final int fastopenClientFail;
-    private final long rttMicros;
     private final int synDataBytes;
+    private final String transport;
 
-    private TfoResult(TfoOutcome outcome, String reason, TcpInfo info, int synDataBytes) {
-        this(outcome, reason, info == null ? -1 : info.options(), info == null ? -1 : info.clientFail(),
-                info == null ? -1 : info.rttMicros(), synDataBytes);
-    }
-
-    private TfoResult(TfoOutcome outcome, String reason, int tcpiOptions, int fastopenClientFail, long rttMicros,
-                      int synDataBytes) {
+    private TfoResult(TfoOutcome outcome, String reason, int synDataBytes, String transport) {
         this.outcome = outcome;
         this.reason = reason;
-        this.tcpiOptions = tcpiOptions;
-        this.fastopenClientFail = fastopenClientFail;
-        this.rttMicros = rttMicros;
         this.synDataBytes = synDataBytes;
+        this.transport = transport;
     }
 
     /**
@@ -72,23 +80,32 @@ public final class TfoResult {
         requireNonNull(channel, "channel");
         NettyVersion.requireSupported();
         if (channel.parent() instanceof ServerChannel) {
-            return channel.eventLoop().newSucceededFuture(server(TcpInfo.read(channel), channel.getClass().getSimpleName()));
+            return channel.eventLoop().newSucceededFuture(server(channel));
         }
         return HandshakeObserver.verdictOf(channel, SocketOps.NATIVE).future();
     }
 
     /** Decides the outcome of an accepted server connection. */
-    static TfoResult server(TcpInfo info, String channelType) {
+    /** The label of a channel's transport: {@code "epoll"}, {@code "io_uring"}, {@code "nio"} or {@code "other"}. */
+    static String transportOf(Class<? extends Channel> channelType) {
+        return TRANSPORTS.get(channelType);
+    }
+
+    static TfoResult server(Channel child) {
+        return server(TcpInfo.read(child), child.getClass().getSimpleName(), transportOf(child.getClass()));
+    }
+
+    static TfoResult server(TcpInfo info, String channelType, String transport) {
         if (info == null) {
             return new TfoResult(TfoOutcome.NO_SYN_DATA,
-                    "transport " + channelType + " cannot accept data in a SYN (use epoll or io_uring)", null, -1);
+                    "transport " + channelType + " cannot accept data in a SYN (use epoll or io_uring)", -1, transport);
         }
         if (info.synData()) {
-            return new TfoResult(TfoOutcome.SYN_DATA_ACCEPTED, "the SYN carried data with a valid cookie", info, -1);
+            return new TfoResult(TfoOutcome.SYN_DATA_ACCEPTED, "the SYN carried data with a valid cookie", -1, transport);
         }
         return new TfoResult(TfoOutcome.NO_SYN_DATA, (info.options() & TcpInfo.OPT_TFO_CHILD) != 0
                 ? "TFO child without data in the SYN"
-                : "the SYN carried no accepted data (plain SYN, cookie request, or invalid cookie)", info, -1);
+                : "the SYN carried no accepted data (plain SYN, cookie request, or invalid cookie)", -1, transport);
     }
 
     /**
@@ -97,42 +114,43 @@ public final class TfoResult {
      * @param notAttempted why no data rode in the SYN by our choice, or {@code null} when it may have
      * @param synBytes     how many bytes the SYN carried, or -1 when unknown
      */
-    static TfoResult client(TcpInfo info, String notAttempted, int synBytes) {
+    static TfoResult client(Channel channel, TcpInfo info, String notAttempted, int synBytes) {
+        return client(info, notAttempted, synBytes, transportOf(channel.getClass()));
+    }
+
+    static TfoResult client(TcpInfo info, String notAttempted, int synBytes, String transport) {
         if (info == null) {
             return new TfoResult(TfoOutcome.NOT_ATTEMPTED,
-                    notAttempted != null ? notAttempted : "the transport cannot send data in a SYN", null, synBytes);
+                    notAttempted != null ? notAttempted : "the transport cannot send data in a SYN", synBytes, transport);
         }
         if (info.synData()) {
             // With the byte count, the reason is written when asked (reason()): no string per connection.
             return new TfoResult(TfoOutcome.SYN_DATA_ACKED, synBytes > 0 ? null
-                    : "the SYN carried data and the server acked it", info, synBytes);
+                    : "the SYN carried data and the server acked it", synBytes, transport);
         }
         if (notAttempted != null && info.clientFail() != TcpInfo.FAIL_COOKIE_UNAVAILABLE) {
-            return new TfoResult(TfoOutcome.NOT_ATTEMPTED, notAttempted, info, synBytes);
+            return new TfoResult(TfoOutcome.NOT_ATTEMPTED, notAttempted, synBytes, transport);
         }
         switch (info.clientFail()) {
             case TcpInfo.FAIL_COOKIE_UNAVAILABLE:
                 return new TfoResult(TfoOutcome.COOKIE_REQUESTED,
-                        "no cookie was cached for this server: the SYN requested one, the data followed the handshake",
-                        info, synBytes);
+                        "no cookie was cached for this server: the SYN requested one, the data followed the handshake", synBytes, transport);
             case TcpInfo.FAIL_DATA_NOT_ACKED:
                 return new TfoResult(TfoOutcome.DATA_NOT_ACKED,
                         "the server did not ack the SYN's data (cookie rejected, key changed, or TFO queue full); "
-                                + "the data was resent after the handshake", info, synBytes);
+                                + "the data was resent after the handshake", synBytes, transport);
             case TcpInfo.FAIL_SYN_RETRANSMITTED:
                 return new TfoResult(TfoOutcome.SYN_RETRANSMITTED,
-                        "the SYN with data was retransmitted (something on the path drops SYNs carrying data)", info,
-                        synBytes);
+                        "the SYN with data was retransmitted (something on the path drops SYNs carrying data)", synBytes, transport);
             default:
                 return new TfoResult(TfoOutcome.NOT_ATTEMPTED,
-                        "the kernel sent a plain SYN (client TFO off in the kernel, or disabled after a black hole)",
-                        info, synBytes);
+                        "the kernel sent a plain SYN (client TFO off in the kernel, or disabled after a black hole)", synBytes, transport);
         }
     }
 
     /** The same evidence with another reason. */
     TfoResult withReason(String newReason) {
-        return new TfoResult(outcome, newReason, tcpiOptions, fastopenClientFail, rttMicros, synDataBytes);
+        return new TfoResult(outcome, newReason, synDataBytes, transport);
     }
 
     /**
@@ -154,33 +172,6 @@ public final class TfoResult {
     }
 
     /**
-     * The raw {@code tcpi_options} the outcome was decided from.
-     *
-     * @return the options byte, or -1 when the transport has no {@code tcp_info}
-     */
-    public int tcpiOptions() {
-        return tcpiOptions;
-    }
-
-    /**
-     * The raw {@code tcpi_fastopen_client_fail}.
-     *
-     * @return 0..3, or -1 when the transport has no {@code tcp_info}
-     */
-    public int tcpiFastopenClientFail() {
-        return fastopenClientFail;
-    }
-
-    /**
-     * The kernel's smoothed round-trip time when the outcome was decided.
-     *
-     * @return microseconds, or -1
-     */
-    public long rttMicros() {
-        return rttMicros;
-    }
-
-    /**
      * How many bytes the client's SYN carried, as the kernel accepted them into it (whether or not the server
      * then acked them).
      *
@@ -189,6 +180,17 @@ public final class TfoResult {
      */
     public int synDataBytes() {
         return synDataBytes;
+    }
+
+    /**
+     * The Netty transport of the connection, a tag for metrics: {@code "epoll"} and {@code "io_uring"} can do TCP
+     * Fast Open; {@code "nio"} and {@code "other"} never do (their outcome is {@link TfoOutcome#NOT_ATTEMPTED} or
+     * {@link TfoOutcome#NO_SYN_DATA}).
+     *
+     * @return {@code "epoll"}, {@code "io_uring"}, {@code "nio"} or {@code "other"}
+     */
+    public String transport() {
+        return transport;
     }
 
     /**

@@ -9,7 +9,7 @@ import io.netty.channel.Channel;
  *
  * <pre>{@code
  * TfoResultListener log = (channel, result) -> logger.debug("{} {}", channel.remoteAddress(), result);
- * TfoBootstraps.client(bootstrap, TfoClientOptions.builder().resultListener(log).build());
+ * TfoClientOptions options = TfoClientOptions.builder().resultListener(log).build();
  * }</pre>
  *
  * <p>Called once per connection whose handshake completed (a client connection that fails before has no

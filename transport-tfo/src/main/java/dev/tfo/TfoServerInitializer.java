@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPromise;
 
-import dev.tfo.internal.TcpInfo;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -97,7 +96,7 @@ final class TfoServerInitializer extends ChannelInitializer<Channel> {
             if (msg instanceof Channel) {
                 Channel child = (Channel) msg;
                 try {
-                    listener.onResult(child, TfoResult.server(TcpInfo.read(child), child.getClass().getSimpleName()));
+                    listener.onResult(child, TfoResult.server(child));
                 } catch (RuntimeException e) {
                     logger.warn("TfoResultListener {} threw", listener, e);
                 }

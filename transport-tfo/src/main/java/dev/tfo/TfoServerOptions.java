@@ -27,11 +27,27 @@ public final class TfoServerOptions {
     private final boolean noCookie;
     private final TfoResultListener resultListener;
 
+    private static final TfoServerOptions DEFAULTS = new Builder().build();
+
     private TfoServerOptions(Builder b) {
         this.resultListener = b.resultListener;
         this.queueLength = b.queueLength;
         this.keys = b.keys;
         this.noCookie = b.noCookie;
+    }
+
+    /**
+     * The defaults: queue length {@value #DEFAULT_QUEUE_LENGTH}, the host's key, cookies required, no result
+     * listener.
+     *
+     * <pre>{@code
+     * TfoBootstraps.server(serverBootstrap, TfoServerOptions.defaults()).bind(2222).sync();
+     * }</pre>
+     *
+     * @return the default options
+     */
+    public static TfoServerOptions defaults() {
+        return DEFAULTS;
     }
 
     /**
@@ -46,49 +62,19 @@ public final class TfoServerOptions {
         return new Builder();
     }
 
-    /**
-     * The TFO queue length: how many SYN-data connections may await the end of their handshake.
-     *
-     * <p>{@code int q = options.queueLength();}
-     *
-     * @return the queue length
-     */
-    public int queueLength() {
+    int queueLength() {
         return queueLength;
     }
 
-    /**
-     * The listener's own keys, if set; otherwise the host's {@code net.ipv4.tcp_fastopen_key} applies.
-     *
-     * <p>{@code options.keys().ifPresent(ring -> ring.rotate(TfoKey.generate()));}
-     *
-     * @return the key ring, or empty
-     */
-    public Optional<TfoKeyRing> keys() {
+    Optional<TfoKeyRing> keys() {
         return Optional.ofNullable(keys);
     }
 
-    /**
-     * Whether the listener accepts data in a SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}).
-     *
-     * <p>{@code if (options.noCookie()) log.warn("cookie-less TFO: trusted networks only");}
-     *
-     * @return whether cookie-less mode is on
-     */
-    public boolean noCookie() {
+    boolean noCookie() {
         return noCookie;
     }
 
-    /**
-     * Who is told the result of every accepted connection, if anyone.
-     *
-     * <pre>{@code
-     * options.resultListener().ifPresent(l -> log.info("results go to {}", l));
-     * }</pre>
-     *
-     * @return the listener, or empty
-     */
-    public Optional<TfoResultListener> resultListener() {
+    Optional<TfoResultListener> resultListener() {
         return Optional.ofNullable(resultListener);
     }
 

@@ -11,7 +11,7 @@ import java.util.OptionalInt;
  *
  * <pre>{@code
  * TfoSupport support = TfoSupport.current();
- * if (!support.isFullyAvailable()) {
+ * if (!support.isClientAvailable() || !support.isServerAvailable()) {
  *     System.err.println(support.summary());   // names the exact sysctl, docker flag or pod setting
  * }
  * }</pre>
@@ -21,19 +21,15 @@ import java.util.OptionalInt;
  * epoll and io_uring transports read once, when they initialised, which only Netty's own TFO options follow.
  */
 public final class TfoSupport {
-    /** Bit 0x1 of {@code net.ipv4.tcp_fastopen}: clients may send data in the SYN. */
-    public static final int CLIENT = 0x1;
-    /** Bit 0x2: listeners with {@code TCP_FASTOPEN} accept data in the SYN. */
-    public static final int SERVER = 0x2;
-    /** Bit 0x4: clients send data in the SYN without any cookie. */
-    public static final int CLIENT_NO_COOKIE = 0x4;
-    /** Bit 0x200: listeners accept data in the SYN without any cookie. */
-    public static final int SERVER_NO_COOKIE = 0x200;
-    /** Bit 0x400: every listener does TFO, even without the {@code TCP_FASTOPEN} socket option. */
-    public static final int SERVER_ALL_LISTENERS = 0x400;
+    // Bits of net.ipv4.tcp_fastopen (Documentation/networking/ip-sysctl.rst).
+    private static final int CLIENT = 0x1;
+    static final int SERVER = 0x2;
+    private static final int CLIENT_NO_COOKIE = 0x4;
+    private static final int SERVER_NO_COOKIE = 0x200;
+    private static final int SERVER_ALL_LISTENERS = 0x400;
 
     /** The fix, in every environment, for a sysctl lacking the client and server bits. */
-    public static final String FIX = "sysctl -w net.ipv4.tcp_fastopen=3 (host), "
+    static final String FIX = "sysctl -w net.ipv4.tcp_fastopen=3 (host), "
             + "docker run --sysctl net.ipv4.tcp_fastopen=3 (container), or securityContext.sysctls "
             + "[{name: net.ipv4.tcp_fastopen, value: \"3\"}] in a Kubernetes pod";
 
@@ -44,10 +40,6 @@ public final class TfoSupport {
     private final Throwable epollCause;
     private final boolean ioUringAvailable;
     private final Throwable ioUringCause;
-    private final boolean epollClient;
-    private final boolean epollServer;
-    private final boolean ioUringClient;
-    private final boolean ioUringServer;
 
     private TfoSupport(int sysctl) {
         this.sysctl = sysctl;
@@ -56,12 +48,6 @@ public final class TfoSupport {
         this.epollCause = Transport.EPOLL.unavailabilityCause();
         this.ioUringAvailable = Transport.IO_URING.isAvailable();
         this.ioUringCause = Transport.IO_URING.unavailabilityCause();
-        // Netty's cached view: Epoll.isTcpFastOpen*SideAvailable exists from 4.1.70 only.
-        boolean supported = nettyProblem == null;
-        this.epollClient = supported && Transport.EPOLL.nettyClientTfo();
-        this.epollServer = supported && Transport.EPOLL.nettyServerTfo();
-        this.ioUringClient = supported && Transport.IO_URING.nettyClientTfo();
-        this.ioUringServer = supported && Transport.IO_URING.nettyServerTfo();
     }
 
     /**
@@ -75,7 +61,8 @@ public final class TfoSupport {
     }
 
     /**
-     * The live value of {@code net.ipv4.tcp_fastopen}, read by {@link #current()}.
+     * The live value of {@code net.ipv4.tcp_fastopen}, read by {@link #current()}: bit 0x1 lets clients send
+     * data in the SYN, bit 0x2 lets listeners accept it ({@link #describe()} names every bit that is set).
      *
      * @return the sysctl's value, or -1 when it cannot be read (not Linux)
      */
@@ -84,114 +71,31 @@ public final class TfoSupport {
     }
 
     /**
-     * Whether the live sysctl has every bit of {@code mask}, e.g. {@code has(CLIENT | SERVER)}.
+     * Whether this library's clients can send data in the SYN now: the Netty on the class path is one it runs
+     * on, a native transport (epoll or io_uring) loads, and the live sysctl has the client bit 0x1.
      *
-     * @param mask one or more of {@link #CLIENT}, {@link #SERVER}, {@link #CLIENT_NO_COOKIE},
-     *             {@link #SERVER_NO_COOKIE}, {@link #SERVER_ALL_LISTENERS}
-     * @return whether every bit of {@code mask} is set; {@code false} when the sysctl cannot be read
+     * @return whether client TFO works; {@link #summary()} says why not and the fix
      */
-    public boolean has(int mask) {
+    public boolean isClientAvailable() {
+        return usable() && has(CLIENT);
+    }
+
+    /**
+     * Whether this library's listeners can accept data in the SYN now: as {@link #isClientAvailable()}, with
+     * the server bit 0x2.
+     *
+     * @return whether server TFO works; {@link #summary()} says why not and the fix
+     */
+    public boolean isServerAvailable() {
+        return usable() && has(SERVER);
+    }
+
+    private boolean usable() {
+        return nettyProblem == null && (epollAvailable || ioUringAvailable);
+    }
+
+    private boolean has(int mask) {
         return sysctl >= 0 && (sysctl & mask) == mask;
-    }
-
-    /**
-     * Whether Netty's epoll transport can be used.
-     *
-     * @return whether epoll loads here; see {@link #epollUnavailabilityCause()} when it does not
-     */
-    public boolean epollAvailable() {
-        return epollAvailable;
-    }
-
-    /**
-     * Why epoll cannot be used.
-     *
-     * @return Netty's reason, or {@code null} when epoll is available
-     */
-    public Throwable epollUnavailabilityCause() {
-        return epollCause;
-    }
-
-    /**
-     * Whether Netty's io_uring transport can be used.
-     *
-     * @return whether io_uring loads here; see {@link #ioUringUnavailabilityCause()} when it does not
-     */
-    public boolean ioUringAvailable() {
-        return ioUringAvailable;
-    }
-
-    /**
-     * Why io_uring cannot be used.
-     *
-     * @return Netty's reason, or {@code null} when io_uring is available
-     */
-    public Throwable ioUringUnavailabilityCause() {
-        return ioUringCause;
-    }
-
-    /**
-     * Whether Netty's epoll transport, as it initialised, sends data in the SYN.
-     *
-     * @return Netty's cached view of the client bit, for epoll
-     */
-    public boolean epollClientTfo() {
-        return epollClient;
-    }
-
-    /**
-     * Whether Netty's epoll transport, as it initialised, applies {@code TCP_FASTOPEN} to listeners.
-     *
-     * @return Netty's cached view of the server bit, for epoll
-     */
-    public boolean epollServerTfo() {
-        return epollServer;
-    }
-
-    /**
-     * Whether Netty's io_uring transport, as it initialised, sends data in the SYN.
-     *
-     * @return Netty's cached view of the client bit, for io_uring
-     */
-    public boolean ioUringClientTfo() {
-        return ioUringClient;
-    }
-
-    /**
-     * Whether Netty's io_uring transport, as it initialised, applies {@code TCP_FASTOPEN} to listeners.
-     *
-     * @return Netty's cached view of the server bit, for io_uring
-     */
-    public boolean ioUringServerTfo() {
-        return ioUringServer;
-    }
-
-    /**
-     * Whether Netty's cached view differs from the live sysctl for an available native transport: the
-     * sysctl changed after Netty initialised. This matters only to code that uses Netty's own TFO options
-     * (Netty never sees the change until the JVM restarts); this library asks the kernel on every connection
-     * and listener, so its TFO follows the live value.
-     *
-     * @return whether Netty's own TFO options act on a value of the sysctl that is no longer the live one
-     */
-    public boolean nettyViewStale() {
-        if (sysctl < 0) {
-            return false;
-        }
-        boolean liveClient = has(CLIENT);
-        boolean liveServer = has(SERVER);
-        return epollAvailable && (epollClient != liveClient || epollServer != liveServer)
-                || ioUringAvailable && (ioUringClient != liveClient || ioUringServer != liveServer);
-    }
-
-    /**
-     * Whether client and server TFO both work now: the Netty on the class path is one this library runs on,
-     * the live sysctl has both bits and a native transport loads.
-     *
-     * @return whether both sides of TFO work
-     */
-    public boolean isFullyAvailable() {
-        return nettyProblem == null && has(CLIENT | SERVER) && (epollAvailable || ioUringAvailable);
     }
 
     /**
@@ -228,7 +132,9 @@ public final class TfoSupport {
     }
 
     /**
-     * The whole diagnosis, one fact per line: sysctl bits, transports, Netty's cached view, the summary.
+     * The whole diagnosis, one fact per line: the sysctl's bits, each native transport and what Netty's own
+     * TFO options saw when it initialised (Netty reads the sysctl once; this library reads it live), and last
+     * the {@link #summary()}.
      *
      * @return several lines, the last one being {@link #summary()}
      */
@@ -241,10 +147,11 @@ public final class TfoSupport {
         bit(sb, CLIENT_NO_COOKIE, "client without cookie: data in every SYN (trusted networks only)");
         bit(sb, SERVER_NO_COOKIE, "server without cookie: accept data in any SYN (trusted networks only)");
         bit(sb, SERVER_ALL_LISTENERS, "every listener does TFO without the socket option");
-        transport(sb, "epoll", epollAvailable, epollCause, epollClient, epollServer);
-        transport(sb, "io_uring", ioUringAvailable, ioUringCause, ioUringClient, ioUringServer);
-        sb.append("Netty's cached view ").append(nettyViewStale() ? "DIFFERS from" : "matches")
-                .append(" the live sysctl (matters only to Netty's own TFO options)\n");
+        boolean supported = nettyProblem == null;
+        boolean stale = transport(sb, "epoll", Transport.EPOLL, epollAvailable, epollCause, supported)
+                | transport(sb, "io_uring", Transport.IO_URING, ioUringAvailable, ioUringCause, supported);
+        sb.append("Netty's cached view ").append(stale ? "DIFFERS from" : "matches")
+                .append(" the live sysctl (matters only to Netty's own TFO options, not to this library)\n");
         sb.append(summary());
         return sb.toString();
     }
@@ -253,22 +160,22 @@ public final class TfoSupport {
         sb.append(String.format("  0x%-3x %s  %s%n", mask, has(mask) ? "on " : "off", meaning));
     }
 
-    private static void transport(StringBuilder sb, String name, boolean available, Throwable cause,
-                                  boolean client, boolean server) {
+    /** Appends the transport's line; returns whether Netty's cached view of the sysctl differs from the live one. */
+    private boolean transport(StringBuilder sb, String name, Transport transport, boolean available, Throwable cause,
+                              boolean supported) {
         sb.append(name).append(": ");
-        if (available) {
-            sb.append("available; Netty saw client TFO ").append(client ? "on" : "off").append(", server TFO ")
-                    .append(server ? "on" : "off").append(" when it initialised\n");
-        } else {
+        if (!available) {
             sb.append("unavailable (").append(cause).append(")\n");
+            return false;
         }
+        // Epoll.isTcpFastOpen*SideAvailable exists from Netty 4.1.70 only.
+        boolean client = supported && transport.nettyClientTfo();
+        boolean server = supported && transport.nettyServerTfo();
+        sb.append("available; Netty saw client TFO ").append(client ? "on" : "off").append(", server TFO ")
+                .append(server ? "on" : "off").append(" when it initialised\n");
+        return sysctl >= 0 && (client != has(CLIENT) || server != has(SERVER));
     }
 
-    /**
-     * Same as {@link #summary()}.
-     *
-     * @return the summary sentence
-     */
     @Override
     public String toString() {
         return summary();

@@ -10,8 +10,7 @@ import io.netty.buffer.ByteBuf;
  * does not admit are sent right after the handshake, as on a connection without TFO.
  *
  * <p>The policy sees the bytes exactly as they leave the pipeline (after every encoder, and after TLS), and
- * applies to connections set up with {@link TfoBootstraps#client} or {@link TfoChannels#client} that
- * connect first and write later. A first flight given to {@link TfoBootstraps#connect} is the caller's
+ * applies to connections from {@link TfoChannels} that connect first and write later. A first flight given to {@link TfoBootstraps#connect} is the caller's
  * statement that it is safe to replay and always rides in the SYN.
  *
  * <pre>{@code

@@ -3,10 +3,15 @@
  * transports, made safe to use and provable on every connection. This package is the library's whole API.
  *
  * <ul>
- *   <li>{@link dev.tfo.TfoBootstraps} configures a {@code ServerBootstrap} or {@code Bootstrap} and connects
+ *   <li>{@link dev.tfo.TfoBootstraps} configures a {@code ServerBootstrap}, and connects a {@code Bootstrap}
  *       with a first flight of data that rides in the SYN whenever the kernel holds a cookie.</li>
+ *   <li>{@link dev.tfo.TfoChannels} gives client channels the TFO handler: a channel factory for a
+ *       {@code Bootstrap} or a framework, or a call in a framework's channel-init hook.</li>
+ *   <li>{@link dev.tfo.TfoSynDataPolicy} decides which first bytes may ride in a SYN (replay safety).</li>
+ *   <li>{@link dev.tfo.TfoResultListener} is told each connection's result (metrics, logs).</li>
  *   <li>{@link dev.tfo.TfoServerOptions} and {@link dev.tfo.TfoClientOptions}: immutable settings of a
- *       listener (queue length, keys, cookie-less mode) and of a client (backoff, cookie-less mode).</li>
+ *       listener (queue length, keys, cookie-less mode) and of a client (backoff, policy, first-write wait,
+ *       cookie-less mode).</li>
  *   <li>{@link dev.tfo.TfoBackoff} stops trying TFO towards a path that drops SYNs with data.</li>
  *   <li>{@link dev.tfo.TfoResult} tells, per connection and from the kernel's {@code tcp_info}, whether the
  *       data really travelled in the SYN ({@link dev.tfo.TfoOutcome}).</li>

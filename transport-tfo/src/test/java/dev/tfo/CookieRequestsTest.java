@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 class CookieRequestsTest {
     private final CookieRequests cookieRequests = new CookieRequests();
-    private static final TfoResult REQUESTED = TfoResult.client(info(1, 0, 1), null, -1);
-    private static final TfoResult ACKED = TfoResult.client(info(1, 0x20, 0), null, -1);
+    private static final TfoResult REQUESTED = TfoResult.client(info(1, 0, 1), null, -1, "epoll");
+    private static final TfoResult ACKED = TfoResult.client(info(1, 0x20, 0), null, -1, "epoll");
 
     private static SocketAddress server(int last) {
         return new InetSocketAddress("198.18.222." + last, 7000);
@@ -26,7 +26,8 @@ class CookieRequestsTest {
         TfoResult second = cookieRequests.explain(server(1), REQUESTED, start2);
         assertEquals(TfoOutcome.COOKIE_REQUESTED, second.outcome());
         assertEquals(CookieRequests.NONE_RETURNED, second.reason());
-        assertEquals(REQUESTED.tcpiFastopenClientFail(), second.tcpiFastopenClientFail(), "same evidence");
+        assertEquals(REQUESTED.synDataBytes(), second.synDataBytes(), "same evidence");
+        assertEquals(REQUESTED.transport(), second.transport(), "same evidence");
     }
 
     @Test
@@ -60,7 +61,7 @@ class CookieRequestsTest {
 
     @Test
     void otherOutcomesAndAddressesAreLeftAlone() {
-        TfoResult notAttempted = TfoResult.client(info(1, 0, 0), "backoff", -1);
+        TfoResult notAttempted = TfoResult.client(info(1, 0, 0), "backoff", -1, "epoll");
         assertSame(notAttempted, cookieRequests.explain(server(4), notAttempted, System.nanoTime()));
         assertSame(REQUESTED, cookieRequests.explain(null, REQUESTED, System.nanoTime()));
         assertSame(REQUESTED, cookieRequests.explain(InetSocketAddress.createUnresolved("x", 1), REQUESTED,

@@ -77,7 +77,7 @@ final class EchoFixture implements AutoCloseable {
                     }
                 });
         if (queueLength > 0) {
-            TfoBootstraps.server(sb, queueLength);
+            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(queueLength).build());
         }
         server = sb.bind(new InetSocketAddress(host, 0)).sync().channel();
         return server.localAddress();
@@ -95,7 +95,7 @@ final class EchoFixture implements AutoCloseable {
     /** One connection through {@link TfoBootstraps#connect}: sends {@code payload}, waits for its echo. */
     Exchange exchange(SocketAddress server, byte[] payload) throws Exception {
         CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-        Bootstrap b = TfoBootstraps.client(clientBootstrap(payload.length, echoed));
+        Bootstrap b = clientBootstrap(payload.length, echoed);
         Channel ch = TfoBootstraps.connect(b, server, Unpooled.wrappedBuffer(payload)).get(10, TimeUnit.SECONDS);
         TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
         return new Exchange(result, echoed.get(20, TimeUnit.SECONDS));

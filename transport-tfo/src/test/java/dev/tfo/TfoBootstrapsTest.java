@@ -72,7 +72,7 @@ class TfoBootstrapsTest {
     @Test
     void serverSetsTheQueueLengthAsAParentOption() {
         ServerBootstrap sb = serverBootstrap();
-        assertSame(sb, TfoBootstraps.server(sb, 128));
+        assertSame(sb, TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(128).build()));
         assertEquals(128, sb.config().options().get(TcpOptions.FASTOPEN_QUEUE));
         assertNull(sb.config().childOptions().get(TcpOptions.FASTOPEN_QUEUE));
         assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN),
@@ -81,22 +81,22 @@ class TfoBootstrapsTest {
 
     @Test
     void serverRejectsBadInputAndStaysUntouched() {
-        assertEquals("serverBootstrap",
-                assertThrows(NullPointerException.class, () -> TfoBootstraps.server(null, 1)).getMessage());
+        assertEquals("serverBootstrap", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.server(null, TfoServerOptions.defaults())).getMessage());
+        assertEquals("options", assertThrows(NullPointerException.class,
+                () -> TfoBootstraps.server(serverBootstrap(), null)).getMessage());
         for (int bad : new int[] {0, -1, Integer.MIN_VALUE}) {
-            ServerBootstrap sb = serverBootstrap();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> TfoBootstraps.server(sb, bad));
+                    () -> TfoServerOptions.builder().queueLength(bad));
             assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
-            assertNull(sb.config().options().get(TcpOptions.FASTOPEN_QUEUE), "nothing half-configured");
         }
         ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TfoBootstraps.server(local, 8));
+                () -> TfoBootstraps.server(local, TfoServerOptions.defaults()));
         assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
-        assertNull(local.config().options().get(TcpOptions.FASTOPEN_QUEUE));
+        assertNull(local.config().options().get(TcpOptions.FASTOPEN_QUEUE), "nothing half-configured");
         IllegalStateException noChannel = assertThrows(IllegalStateException.class,
-                () -> TfoBootstraps.server(new ServerBootstrap(), 8));
+                () -> TfoBootstraps.server(new ServerBootstrap(), TfoServerOptions.defaults()));
         assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());
     }
 
@@ -128,7 +128,7 @@ class TfoBootstrapsTest {
         try {
             for (int i = 0; i < 3; i++) {
                 TfoBootstraps.server(new ServerBootstrap().group(group).channel(QuietNioServerSocketChannel.class)
-                        .childHandler(NOOP), 8);
+                        .childHandler(NOOP), TfoServerOptions.builder().queueLength(8).build());
             }
             assertEquals(1, warnings.stream().filter(w -> w.contains("QuietNioServerSocketChannel cannot accept "
                     + "data in a SYN; use EpollServerSocketChannel or IoUringServerSocketChannel")).count(),
@@ -136,8 +136,8 @@ class TfoBootstrapsTest {
 
             int somaxconn = dev.tfo.internal.Procfs.readInt(dev.tfo.internal.Procfs.SOMAXCONN).getAsInt();
             int tooLong = somaxconn + 4242;
-            TfoBootstraps.server(serverBootstrap(), tooLong);
-            TfoBootstraps.server(serverBootstrap(), tooLong);
+            TfoBootstraps.server(serverBootstrap(), TfoServerOptions.builder().queueLength(tooLong).build());
+            TfoBootstraps.server(serverBootstrap(), TfoServerOptions.builder().queueLength(tooLong).build());
             assertEquals(1, warnings.stream().filter(w -> w.equals("TFO queueLength " + tooLong
                     + " exceeds net.core.somaxconn=" + somaxconn + ": the kernel caps the queue at " + somaxconn))
                     .count(), warnings.toString());
@@ -146,42 +146,30 @@ class TfoBootstrapsTest {
         }
     }
 
+    /** The channel factory changes nothing of the bootstrap but its channels; setters in any order. */
     @Test
-    void clientIsIdempotentAndChangesOnlyTheHandler() {
-        Bootstrap b = bootstrap();
-        assertSame(b, TfoBootstraps.client(b));
-        ChannelHandler installed = b.config().handler();
-        assertTrue(installed instanceof TfoClientInitializer, String.valueOf(installed));
+    void aClientFactoryNeedsNoCallOrderAndLeavesTheRestAlone() throws Exception {
+        TfoClientOptions mine = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();
+        Bootstrap b = new Bootstrap().channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, mine))
+                .handler(NOOP).group(group);
+        assertSame(NOOP, b.config().handler(), "the user's handler, as set");
         assertTrue(b.config().attrs().isEmpty(), "no attribute of ours");
-        assertSame(b, TfoBootstraps.client(b));
-        assertSame(installed, b.config().handler(), "no second wrapper");
         assertNull(b.config().options().get(ChannelOption.TCP_FASTOPEN_CONNECT),
                 "not Netty's option: the kernel's TCP_FASTOPEN_CONNECT is set per channel at its connect");
-
-        TfoClientOptions mine = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();
-        TfoBootstraps.client(b, mine);
-        assertSame(mine, ((TfoClientInitializer) b.config().handler()).options(), "a second call replaces them");
-        assertSame(NOOP, ((TfoClientInitializer) b.config().handler()).userHandler(), "the user's handler is kept");
-        assertSame(b.config().handler(), b.clone().config().handler(), "clone() keeps TFO");
-    }
-
-    @Test
-    void clientRejectsBadInputAndStaysUntouched() {
-        assertEquals("bootstrap",
-                assertThrows(NullPointerException.class, () -> TfoBootstraps.client(null)).getMessage());
-        assertEquals("options", assertThrows(NullPointerException.class,
-                () -> TfoBootstraps.client(bootstrap(), null)).getMessage());
-        Bootstrap noHandler = new Bootstrap().group(group).channel(EpollSocketChannel.class);
-        assertTrue(assertThrows(IllegalStateException.class, () -> TfoBootstraps.client(noHandler))
-                .getMessage().contains("handler not set"));
-        assertNull(noHandler.config().handler(), "nothing half-configured");
+        Channel ch = b.register().sync().channel();
+        try {
+            assertEquals(TfoChannels.HANDLER_NAME, ch.pipeline().names().get(0), "the gate first");
+            assertSame(NOOP, ch.pipeline().get(NOOP.getClass()), "then the bootstrap's own handler");
+        } finally {
+            ch.close().sync();
+        }
     }
 
     /** A channel that is not TCP fails its connect, naming its class, as a bad channel class does in Netty. */
     @Test
     void aClientBootstrapOfANonTcpChannelFailsItsConnectNamingTheClass() throws Exception {
-        Bootstrap udp = TfoBootstraps.client(new Bootstrap().group(group).channel(EpollDatagramChannel.class)
-                .handler(NOOP));
+        Bootstrap udp = new Bootstrap().group(group).handler(NOOP)
+                .channelFactory(TfoChannels.clientFactory(EpollDatagramChannel::new, TfoClientOptions.defaults()));
         ChannelFuture f = udp.connect(new InetSocketAddress("127.0.0.1", 9)).await();
         assertInstanceOf(IllegalArgumentException.class, f.cause());
         assertTrue(f.cause().getMessage().contains("EpollDatagramChannel is not a TCP SocketChannel"),
@@ -194,7 +182,7 @@ class TfoBootstrapsTest {
         SocketAddress closedPort = new InetSocketAddress("127.0.0.1", 9);
         Bootstrap plain = new Bootstrap().group(group).channel(EpollSocketChannel.class)
                 .handler(new ChannelInboundHandlerAdapter());
-        Bootstrap tfo = TfoBootstraps.client(new Bootstrap().group(group).channel(EpollSocketChannel.class)
+        Bootstrap tfo = TfoTestClients.tfo(new Bootstrap().group(group).channel(EpollSocketChannel.class)
                 .handler(new ChannelInboundHandlerAdapter()));
         for (Bootstrap b : new Bootstrap[] {plain, tfo}) {
             ChannelFuture first = b.connect(closedPort).await();
@@ -311,7 +299,7 @@ class TfoBootstrapsTest {
                 server = once.getLocalSocketAddress();
             }
             ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
-            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(14, new CompletableFuture<>()));
+            Bootstrap b = TfoTestClients.tfo(echo.clientBootstrap(14, new CompletableFuture<>()));
             io.netty.util.concurrent.Future<?> f = TfoBootstraps.connect(b, server, data).await();
             assertTrue(String.valueOf(f.cause()).contains("refused"), "cause: " + f.cause());
             assertEquals(0, data.refCnt());

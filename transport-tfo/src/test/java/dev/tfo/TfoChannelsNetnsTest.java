@@ -88,7 +88,7 @@ class TfoChannelsNetnsTest {
                                              TfoClientOptions options) throws Exception {
         TfoCounters before = TfoCounters.snapshot();
         CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-        Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(request.length(), echoed), options);
+        Bootstrap b = TfoTestClients.tfo(echo.clientBootstrap(request.length(), echoed), options);
         Channel ch = b.connect(server).sync().channel();
         ch.writeAndFlush(ascii(request));
         byte[] got = echoed.get(10, TimeUnit.SECONDS);
@@ -199,13 +199,13 @@ class TfoChannelsNetnsTest {
                             });
                         }
                     });
-            TfoBootstraps.server(sb, 64);
+            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build());
             Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();
             InetSocketAddress server = (InetSocketAddress) listener.localAddress();
             try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
                 for (int i = 0; i < 2; i++) {
                     CompletableFuture<byte[]> got = new CompletableFuture<>();
-                    Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(banner.length(), got));
+                    Bootstrap b = TfoTestClients.tfo(echo.clientBootstrap(banner.length(), got));
                     long start = System.nanoTime();
                     Channel ch = b.connect(server).sync().channel();
                     assertArrayEquals(banner.getBytes(StandardCharsets.US_ASCII), got.get(10, TimeUnit.SECONDS),
@@ -248,7 +248,7 @@ class TfoChannelsNetnsTest {
             CompletableFuture<byte[]> echoed = new CompletableFuture<>();
             // Flushing the metrics takes a process start: the write must not come after firstWriteWait.
             TfoClientOptions patient = TfoClientOptions.builder().firstWriteWait(Duration.ofSeconds(30)).build();
-            Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(request.length(), echoed), patient);
+            Bootstrap b = TfoTestClients.tfo(echo.clientBootstrap(request.length(), echoed), patient);
             Channel ch = b.connect(server).sync().channel(); // deferred: the cookie is cached
             Host.current().exec("ip", "tcp_metrics", "flush");
             ch.writeAndFlush(ascii(request));
@@ -295,7 +295,7 @@ class TfoChannelsNetnsTest {
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport",
                     String.valueOf(server.getPort()), "--syn", "-j", "DROP")) {
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-                Bootstrap b = TfoBootstraps.client(echo.clientBootstrap(1, echoed)
+                Bootstrap b = TfoTestClients.tfo(echo.clientBootstrap(1, echoed)
                         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 500));
                 long start = System.nanoTime();
                 Channel ch = b.connect(server).sync().channel();
@@ -323,7 +323,7 @@ class TfoChannelsNetnsTest {
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             echo.stopServer();
             CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-            Channel ch = TfoBootstraps.client(echo.clientBootstrap(1, echoed)).connect(server).sync().channel();
+            Channel ch = TfoTestClients.tfo(echo.clientBootstrap(1, echoed)).connect(server).sync().channel();
             ch.writeAndFlush(ascii(get(1)));
             Throwable cause = ExecutionFailure.of(echoed).cause;
             assertInstanceOf(ConnectException.class, cause, String.valueOf(cause));
@@ -408,7 +408,7 @@ class TfoChannelsNetnsTest {
             TfoBackoff backoff = TfoBackoff.builder().initial(Duration.ofSeconds(1)).build(clock::get);
             TfoClientOptions options = TfoClientOptions.builder().backoff(backoff).build();
             List<Channel> channels = new CopyOnWriteArrayList<>();
-            Bootstrap b = TfoBootstraps.client(new Bootstrap().group(echo.group).channel(Kind.EPOLL.channel)
+            Bootstrap b = TfoTestClients.tfo(new Bootstrap().group(echo.group).channel(Kind.EPOLL.channel)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {

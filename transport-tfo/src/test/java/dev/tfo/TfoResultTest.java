@@ -21,54 +21,55 @@ class TfoResultTest {
 
     @Test
     void clientOutcomes() {
-        assertEquals(TfoOutcome.SYN_DATA_ACKED, TfoResult.client(info(1, 0x20, 0), null, -1).outcome());
-        assertEquals(TfoOutcome.COOKIE_REQUESTED, TfoResult.client(info(1, 0, 1), null, -1).outcome());
-        assertEquals(TfoOutcome.DATA_NOT_ACKED, TfoResult.client(info(1, 0, 2), null, -1).outcome());
-        assertEquals(TfoOutcome.SYN_RETRANSMITTED, TfoResult.client(info(1, 0, 3), null, -1).outcome());
-        TfoResult plain = TfoResult.client(info(1, 0, 0), null, -1);
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, TfoResult.client(info(1, 0x20, 0), null, -1, "epoll").outcome());
+        assertEquals(TfoOutcome.COOKIE_REQUESTED, TfoResult.client(info(1, 0, 1), null, -1, "epoll").outcome());
+        assertEquals(TfoOutcome.DATA_NOT_ACKED, TfoResult.client(info(1, 0, 2), null, -1, "epoll").outcome());
+        assertEquals(TfoOutcome.SYN_RETRANSMITTED, TfoResult.client(info(1, 0, 3), null, -1, "epoll").outcome());
+        TfoResult plain = TfoResult.client(info(1, 0, 0), null, -1, "epoll");
         assertEquals(TfoOutcome.NOT_ATTEMPTED, plain.outcome());
         assertTrue(plain.reason().contains("plain SYN"), plain.reason());
     }
 
     @Test
     void aKnownReasonWins() {
-        TfoResult r = TfoResult.client(info(1, 0, 0), "backoff: SYN data to 198.18.1.2 was dropped", -1);
+        TfoResult r = TfoResult.client(info(1, 0, 0), "backoff: SYN data to 198.18.1.2 was dropped", -1, "epoll");
         assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
         assertEquals("NOT_ATTEMPTED (backoff: SYN data to 198.18.1.2 was dropped)", r.toString());
-        TfoResult nio = TfoResult.client(null, null, -1);
+        TfoResult nio = TfoResult.client(null, null, -1, "nio");
         assertEquals(TfoOutcome.NOT_ATTEMPTED, nio.outcome());
-        assertEquals(-1, nio.tcpiOptions());
-        assertEquals(-1, nio.tcpiFastopenClientFail());
+        assertEquals("nio", nio.transport());
     }
 
     @Test
     void theBytesInTheSynAreCountedInTheReason() {
-        TfoResult r = TfoResult.client(info(1, 0x20, 0), null, 85);
+        TfoResult r = TfoResult.client(info(1, 0x20, 0), null, 85, "epoll");
         assertEquals("SYN_DATA_ACKED (the SYN carried 85 bytes and the server acked them)", r.toString());
         assertEquals(85, r.synDataBytes());
-        assertEquals(-1, TfoResult.client(info(1, 0x20, 0), null, -1).synDataBytes());
+        assertEquals(-1, TfoResult.client(info(1, 0x20, 0), null, -1, "epoll").synDataBytes());
     }
 
     @Test
     void aCookieRequestWinsOverOurReasonForASynWithoutData() {
         // The cookie was evicted between the deferred connect and the first write: the kernel asked for a new one.
-        TfoResult r = TfoResult.client(info(1, 0, 1), "the kernel sent the SYN without data", 0);
+        TfoResult r = TfoResult.client(info(1, 0, 1), "the kernel sent the SYN without data", 0, "epoll");
         assertEquals(TfoOutcome.COOKIE_REQUESTED, r.outcome());
     }
 
     @Test
-    void rawEvidenceIsKept() {
-        TfoResult r = TfoResult.client(info(1, 0x20 | 0x07, 0), null, -1);
-        assertEquals(0x27, r.tcpiOptions());
-        assertEquals(0, r.tcpiFastopenClientFail());
-        assertEquals(20_000, r.rttMicros());
+    void theTransportIsTheChannelsAndTheSideTheOutcomes() {
+        assertEquals("nio", TfoResult.transportOf(io.netty.channel.socket.nio.NioSocketChannel.class));
+        assertEquals("epoll", TfoResult.transportOf(io.netty.channel.epoll.EpollSocketChannel.class));
+        assertEquals("other", TfoResult.transportOf(io.netty.channel.embedded.EmbeddedChannel.class));
+        assertEquals("io_uring", TfoResult.client(info(1, 0x20, 0), null, -1, "io_uring").transport());
+        assertFalse(TfoResult.client(info(1, 0x20, 0), null, -1, "epoll").outcome().server());
+        assertTrue(TfoResult.server(info(3, 0xA0, 0), "EpollSocketChannel", "epoll").outcome().server());
     }
 
     @Test
     void serverOutcomes() {
-        assertEquals(TfoOutcome.SYN_DATA_ACCEPTED, TfoResult.server(info(3, 0xA0, 0), "EpollSocketChannel").outcome());
-        assertEquals(TfoOutcome.NO_SYN_DATA, TfoResult.server(info(1, 0x07, 0), "EpollSocketChannel").outcome());
-        TfoResult nio = TfoResult.server(null, "NioSocketChannel");
+        assertEquals(TfoOutcome.SYN_DATA_ACCEPTED, TfoResult.server(info(3, 0xA0, 0), "EpollSocketChannel", "epoll").outcome());
+        assertEquals(TfoOutcome.NO_SYN_DATA, TfoResult.server(info(1, 0x07, 0), "EpollSocketChannel", "epoll").outcome());
+        TfoResult nio = TfoResult.server(null, "NioSocketChannel", "nio");
         assertEquals(TfoOutcome.NO_SYN_DATA, nio.outcome());
         assertTrue(nio.reason().contains("NioSocketChannel cannot accept data"), nio.reason());
     }

@@ -42,7 +42,7 @@ class TfoTlsNetnsTest {
                             ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), EchoHandlers.echo());
                         }
                     });
-            TfoBootstraps.server(sb, 64);
+            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build());
             InetSocketAddress server = (InetSocketAddress) sb.bind("127.0.0.200", 0).sync().channel().localAddress();
             byte[] request = "GET /over-tls".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
@@ -57,7 +57,7 @@ class TfoTlsNetnsTest {
                                             EchoHandlers.collector(request.length, echoed));
                                 }
                             });
-                    Channel ch = TfoBootstraps.connect(TfoBootstraps.client(b), server, Unpooled.wrappedBuffer(request))
+                    Channel ch = TfoBootstraps.connect(TfoTestClients.tfo(b), server, Unpooled.wrappedBuffer(request))
                             .get(10, TimeUnit.SECONDS);
                     TfoResult result = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
                     assertArrayEquals(request, echoed.get(10, TimeUnit.SECONDS), "echo over TLS");

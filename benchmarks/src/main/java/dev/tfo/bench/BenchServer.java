@@ -1,6 +1,7 @@
 package dev.tfo.bench;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoServerOptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -57,7 +58,7 @@ public final class BenchServer implements AutoCloseable {
                         ch.pipeline().addLast(new Responder(requestBytes, response));
                     }
                 });
-        TfoBootstraps.server(sb, 4096);
+        TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(4096).build());
         Channel ch = sb.bind(bind).sync().channel();
         return new BenchServer(group, ch);
     }

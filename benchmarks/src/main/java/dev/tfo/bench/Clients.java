@@ -1,5 +1,6 @@
 package dev.tfo.bench;
 
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoBootstraps;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -44,7 +45,7 @@ final class Clients {
     final ByteBuf request;
     final Bootstrap plain;
     final Bootstrap hand;
-    /** {@code TfoBootstraps.client}: both library variants (first flight and connect-then-write) use it. */
+    /** Channels from {@code TfoChannels.clientFactory}: both library variants (first flight and connect-then-write) use it. */
     final Bootstrap helper;
     final Bootstrap handCtw;
     private final ChannelFutureListener writeRequest;
@@ -53,9 +54,8 @@ final class Clients {
      * @param group         the client event loop group (epoll)
      * @param requestBytes  request size
      * @param responseBytes response size
-     * @param helperOptions the options of the helper's bootstrap ({@link TfoBootstraps#client(Bootstrap,
-     *                      TfoClientOptions)}), or {@code null} for {@link TfoBootstraps#client(Bootstrap)}'s
-     *                      defaults (what an application gets without choosing)
+     * @param helperOptions the options of the helper's channel factory ({@link TfoChannels#clientFactory}), or
+     *                      {@code null} for the defaults (what an application gets without choosing)
      */
     Clients(EventLoopGroup group, int requestBytes, int responseBytes, TfoClientOptions helperOptions) {
         this(group, requestBytes, responseBytes, helperOptions, false);
@@ -90,8 +90,13 @@ final class Clients {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
         this.plain = base.clone().handler(reader);
         this.hand = base.clone().option(ChannelOption.TCP_FASTOPEN_CONNECT, true).handler(handInit);
-        this.helper = helperOptions == null ? TfoBootstraps.client(base.clone().handler(reader))
-                : TfoBootstraps.client(base.clone().handler(reader), helperOptions);
+        this.helper = new Bootstrap()
+                .group(group)
+                .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new,
+                        helperOptions == null ? TfoClientOptions.defaults() : helperOptions))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
+                .handler(reader);
         this.handCtw = base.clone().option(KERNEL_FASTOPEN_CONNECT, 1).handler(reader);
         this.writeRequest = f -> {
             if (f.isSuccess()) {

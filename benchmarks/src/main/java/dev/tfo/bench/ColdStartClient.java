@@ -1,5 +1,6 @@
 package dev.tfo.bench;
 
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
@@ -45,7 +46,8 @@ public final class ColdStartClient {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             CompletableFuture<Void> answered = new CompletableFuture<>();
-            Bootstrap b = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+            Bootstrap b = new Bootstrap().group(group)
+                    .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, options.build()))
                     .handler(new ChannelInboundHandlerAdapter() {
                         private int got;
 
@@ -58,7 +60,6 @@ public final class ColdStartClient {
                             }
                         }
                     });
-            TfoBootstraps.client(b, options.build());
             long start = System.nanoTime();
             Channel ch = b.connect(server).sync().channel();
             long synced = System.nanoTime();

@@ -113,7 +113,7 @@ public final class ExampleBeforeAfter {
             md.append(f("- Date: %s; machine: %s.%n", java.time.ZonedDateTime.now().withNano(0), Machine.describe()));
             md.append(f("- before: %s; after: %s.%n", beforeLabel, afterLabel));
             md.append("- `java -jar example-echo.jar --server IP --port 2222 --count N --json`: one JVM, N sequential"
-                    + " connections, each `TfoBootstraps.connect(TfoBootstraps.client(bootstrap.clone().handler(check), options), server, payload)`"
+                    + " connections, each `TfoBootstraps.connect(bootstrap.clone().handler(check), server, payload)` on channels from `TfoChannels.clientFactory`"
                     + " (the default 21-byte message), against the after build's `--listen-only` server.\n\n");
             md.append(f("## System calls per connection%n%n`strace -f -c --seccomp-bpf -e trace=%s` of the whole"
                     + " client JVM: (calls with --count %d - calls with --count 1) / %d.%n%n| system call | before |"

@@ -118,7 +118,7 @@ final class OverheadResult {
         sb.append(f("%d rounds per variant of %d request/response connections (%d in flight), variants interleaved"
                 + " (order rotating every round), client on one epoll event loop, server on another in the same"
                 + " JVM, loopback of a namespace with tcp_fastopen=3, threads at nice -15 (no realtime: a throughput loop)."
-                + " The library variants run with its defaults (TfoBootstraps.client(bootstrap): the shared TfoBackoff);"
+                + " The library variants run with its defaults (TfoChannels.clientFactory with TfoClientOptions.defaults(): the shared TfoBackoff);"
                 + " the connect-then-write variants write from the connect future's listener (on the event loop)."
                 + " Allocation = bytes allocated by the client's"
                 + " threads (caller + event loop, ThreadMXBean.getThreadAllocatedBytes) / connections.%n%n",

@@ -14,7 +14,7 @@ public enum Variant {
      * cookie).
      */
     HAND_TFO("hand-written Netty TFO (first flight)", "hand"),
-    /** {@code TfoBootstraps.client} + {@code TfoBootstraps.connect(bootstrap, server, request)}. */
+    /** {@code TfoBootstraps.connect(bootstrap, server, request)}, channels from {@code TfoChannels.clientFactory}. */
     TFO_BOOTSTRAPS("TfoBootstraps.connect (first flight)", "helper"),
     /**
      * Hand-written connect-then-write TFO: the kernel's {@code TCP_FASTOPEN_CONNECT} set raw
@@ -22,8 +22,8 @@ public enum Variant {
      * {@code writeAndFlush(request)} once connected: no result, no handshake timeout, no replay policy.
      */
     HAND_CTW("hand-written kernel TCP_FASTOPEN_CONNECT (connect, then write)", "hand-ctw"),
-    /** {@code TfoBootstraps.client(bootstrap)}, {@code connect()}, then {@code writeAndFlush(request)} once connected. */
-    TFO_CTW("TfoBootstraps.client (connect, then write)", "helper-ctw");
+    /** Channels from {@code TfoChannels.clientFactory}, {@code connect()}, then {@code writeAndFlush(request)} once connected. */
+    TFO_CTW("TfoChannels.clientFactory (connect, then write)", "helper-ctw");
 
     private final String title;
     private final String key;

@@ -3,13 +3,13 @@ package dev.tfo.frameworks;
 import io.grpc.netty.NettyChannelBuilder;
 import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.bootstrap.Bootstrap;
-import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSynDataPolicy;
 import dev.tfo.grpc.TfoGrpc;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.vertx.core.transport.Transport;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -65,9 +65,9 @@ final class FrameworkTfo {
         return tfo;
     }
 
-    /** Recipe "Plain Netty": a {@code Bootstrap} for an epoll (or io_uring) channel, its handler set. */
+    /** Recipe "Plain Netty": a {@code Bootstrap}, its channels from an epoll (or io_uring) channel's constructor. */
     static Bootstrap plainNetty(Bootstrap bootstrap) {
-        TfoBootstraps.client(bootstrap);
+        bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new));
         return bootstrap;
     }
 

@@ -1,6 +1,7 @@
 package dev.tfo.frameworks;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
@@ -20,7 +21,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
@@ -82,7 +82,7 @@ class PlainNettyTfoTest {
                 FirstWriteProbe probe = new FirstWriteProbe();
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 // README "Plain Netty".
-                Bootstrap bootstrap = FrameworkTfo.plainNetty(new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                Bootstrap bootstrap = FrameworkTfo.plainNetty(new Bootstrap().group(group)
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
@@ -160,7 +160,7 @@ class PlainNettyTfoTest {
                         ch.pipeline().addLast(handler.get());
                     }
                 });
-        return TfoBootstraps.server(sb, 64).bind(ip, 0).sync().channel();
+        return TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
     }
 
     /** A client that only reads: it completes {@link #banner} with the first line the server sends. */
@@ -172,7 +172,7 @@ class PlainNettyTfoTest {
         static Client connect(EventLoopGroup group, InetSocketAddress server) throws InterruptedException {
             Client client = new Client();
             // README "Plain Netty".
-            Bootstrap bootstrap = FrameworkTfo.plainNetty(new Bootstrap().group(group).channel(EpollSocketChannel.class)
+            Bootstrap bootstrap = FrameworkTfo.plainNetty(new Bootstrap().group(group)
                     .handler(client));
             ChannelFuture connect = bootstrap.connect(server);
             assertTrue(connect.await(WAIT.toMillis()), "connect completes");

@@ -1,6 +1,7 @@
 package dev.tfo.frameworks;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
@@ -461,7 +462,7 @@ class VertxTfoTest {
                         ch.pipeline().addLast(handler.get());
                     }
                 });
-        return TfoBootstraps.server(sb, 64).bind(ip, 0).sync().channel();
+        return TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
     }
 
     /** One client connection as the test saw it: the channel, its verdict (asked for at creation), its probe. */
@@ -645,7 +646,7 @@ class VertxTfoTest {
                                     new Answer(clientVerdict));
                         }
                     });
-            this.listener = TfoBootstraps.server(sb, 64).bind(ip, 0).sync().channel();
+            this.listener = TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
         }
 
         int port() {

@@ -83,18 +83,14 @@ public final class TfoGrpc {
             return builder;
         }
         EarlyCalls calls = new EarlyCalls(Set.copyOf(Arrays.asList(replaySafeMethods)));
-        TfoClientOptions.Builder withCall = TfoClientOptions.builder()
-                .backoff(options.backoff())
-                .firstWriteWait(options.firstWriteWait())
-                .noCookie(options.noCookie())
-                .synDataPolicy(new EarlyFlightPolicy(options.synDataPolicy(), calls));
-        options.resultListener().ifPresent(withCall::resultListener);
+        TfoClientOptions withCall = options.toBuilder()
+                .synDataPolicy(new EarlyFlightPolicy(options.synDataPolicy(), calls)).build();
         ChannelFactory<Channel> early = () -> {
             Channel channel = channels.newChannel();
             channel.pipeline().addFirst(EarlyCallHandler.NAME, new EarlyCallHandler(calls));
             return channel;
         };
-        builder.channelFactory(TfoChannels.clientFactory(early, withCall.build()));
+        builder.channelFactory(TfoChannels.clientFactory(early, withCall));
         builder.intercept(calls);
         return builder;
     }

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 import static java.util.Objects.requireNonNull;
 
@@ -36,7 +37,7 @@ import static java.util.Objects.requireNonNull;
  * metrics.bindTo(registry);
  *
  * // a client bootstrap (first flights through TfoBootstraps.connect, or connect then write)
- * TfoBootstraps.client(bootstrap, metrics.clientOptions());
+ * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
  * // a server bootstrap
  * TfoBootstraps.server(serverBootstrap, metrics.serverOptions()).bind(443).sync();
  * // the connect-then-write mode of a framework (Reactor Netty, gRPC, Lettuce)
@@ -106,25 +107,6 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
     private static final String[] SIDES = {"client", "server"};
     private static final TfoOutcome[] OUTCOMES = TfoOutcome.values();
 
-    private static final ClassValue<Integer> TRANSPORT_OF = new ClassValue<>() {
-        @Override
-        protected Integer computeValue(Class<?> type) {
-            for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-                String name = c.getName();
-                if (name.startsWith("io.netty.channel.epoll.")) {
-                    return 0;
-                }
-                if (name.startsWith("io.netty.channel.uring.")) {
-                    return 1;
-                }
-                if (name.startsWith("io.netty.channel.socket.nio.")) {
-                    return 2;
-                }
-            }
-            return OTHER;
-        }
-    };
-
     private final TfoBackoff backoff;
     private final KernelCounters kernel;
     private final TfoClientOptions clientOptions;
@@ -151,7 +133,7 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
      * <pre>{@code
      * TfoBackoff backoff = TfoBackoff.builder().initial(Duration.ofSeconds(30)).build();
      * TfoMetrics metrics = new TfoMetrics(backoff);
-     * TfoBootstraps.client(bootstrap, metrics.clientOptions());   // consults and teaches that backoff
+     * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions())); // consults and teaches that backoff
      * }</pre>
      *
      * @param backoff the backoff whose backed-off destinations {@code tfo.backoff.destinations} counts
@@ -170,11 +152,11 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
 
     /**
      * Client options that count every connection here: {@link TfoClientOptions#defaults()} with this
-     * binder's backoff and this binder as {@link TfoClientOptions#resultListener()}. Always the same object,
+     * binder's backoff and this binder as {@link TfoClientOptions.Builder#resultListener result listener}. Always the same object,
      * so that the clients sharing it share its memory of cookie requests: use it for every client.
      *
      * <pre>{@code
-     * TfoBootstraps.client(bootstrap, metrics.clientOptions());
+     * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
      * TfoChannels.client(channel, metrics.clientOptions());
      * TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions());
      * }</pre>
@@ -191,7 +173,7 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
     /**
      * Server options that count every accepted connection here: the defaults of
      * {@link TfoServerOptions#builder()} (queue length {@value TfoServerOptions#DEFAULT_QUEUE_LENGTH}, the
-     * host's key) with this binder as {@link TfoServerOptions#resultListener()}.
+     * host's key) with this binder as {@link TfoServerOptions.Builder#resultListener result listener}.
      *
      * <pre>{@code
      * TfoBootstraps.server(serverBootstrap, metrics.serverOptions()).bind(443).sync();
@@ -268,7 +250,7 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
     public void onResult(Channel channel, TfoResult result) {
         requireNonNull(channel, "channel");
         requireNonNull(result, "result");
-        int transport = transportIndex(channel.getClass());
+        int transport = transportIndex(result.transport());
         TfoOutcome outcome = result.outcome();
         for (Bound b : bound) {
             b.counter(transport, outcome).increment();
@@ -285,22 +267,18 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
         return "TfoMetrics(backoff=" + backoff + ", registries=" + bound.length + ')';
     }
 
-    /** The {@code transport} tag of a channel class: {@code epoll}, {@code io_uring}, {@code nio} or {@code other}. */
-    static String transport(Class<?> channelType) {
-        return TRANSPORTS[transportIndex(channelType)];
-    }
-
-    private static int transportIndex(Class<?> channelType) {
-        return TRANSPORT_OF.get(channelType);
-    }
-
-    /** The {@code side} tag of an outcome: the two server outcomes, or the client's. */
-    static String side(TfoOutcome outcome) {
-        return SIDES[sideIndex(outcome)];
+    /** The index of a {@link TfoResult#transport()} in {@link #TRANSPORTS}. */
+    private static int transportIndex(String transport) {
+        for (int i = 0; i < OTHER; i++) {
+            if (TRANSPORTS[i].equals(transport)) {
+                return i;
+            }
+        }
+        return OTHER;
     }
 
     private static int sideIndex(TfoOutcome outcome) {
-        return outcome == TfoOutcome.SYN_DATA_ACCEPTED || outcome == TfoOutcome.NO_SYN_DATA ? 1 : 0;
+        return outcome.server() ? 1 : 0;
     }
 
     /** The connection counters of one registry, registered per side and transport on first use. */
@@ -351,29 +329,43 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
     private static final class KernelCounters {
         static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-        /** Meter name, kernel counter, description, base unit. */
-        static final String[][] METERS = {
-            {"tfo.kernel.active", TfoCounters.ACTIVE,
+        /** One meter: its name, the counter it reads, its description and base unit. */
+        private static final class Meter {
+            final String name;
+            final ToLongFunction<TfoCounters> counter;
+            final String description;
+            final String unit;
+
+            Meter(String name, ToLongFunction<TfoCounters> counter, String description, String unit) {
+                this.name = name;
+                this.counter = counter;
+                this.description = description;
+                this.unit = unit;
+            }
+        }
+
+        static final Meter[] METERS = {
+            new Meter("tfo.kernel.active", TfoCounters::active,
                 "Client connections whose data in the SYN the server acknowledged (TcpExt TCPFastOpenActive)",
-                "connections"},
-            {"tfo.kernel.active.fail", TfoCounters.ACTIVE_FAIL,
+                "connections"),
+            new Meter("tfo.kernel.active.fail", TfoCounters::activeFail,
                 "Client connections whose data in the SYN was not acknowledged, or whose SYN with data timed out "
-                    + "(TcpExt TCPFastOpenActiveFail)", "connections"},
-            {"tfo.kernel.passive", TfoCounters.PASSIVE,
-                "Server connections accepted with data in the SYN (TcpExt TCPFastOpenPassive)", "connections"},
-            {"tfo.kernel.passive.fail", TfoCounters.PASSIVE_FAIL,
+                    + "(TcpExt TCPFastOpenActiveFail)", "connections"),
+            new Meter("tfo.kernel.passive", TfoCounters::passive,
+                "Server connections accepted with data in the SYN (TcpExt TCPFastOpenPassive)", "connections"),
+            new Meter("tfo.kernel.passive.fail", TfoCounters::passiveFail,
                 "SYNs received with an invalid cookie, their data ignored (TcpExt TCPFastOpenPassiveFail)",
-                "connections"},
-            {"tfo.kernel.cookie.requested", TfoCounters.COOKIE_REQD,
-                "SYNs received that asked for a TFO cookie (TcpExt TCPFastOpenCookieReqd)", "connections"},
-            {"tfo.kernel.listen.overflow", TfoCounters.LISTEN_OVERFLOW,
+                "connections"),
+            new Meter("tfo.kernel.cookie.requested", TfoCounters::cookieReqd,
+                "SYNs received that asked for a TFO cookie (TcpExt TCPFastOpenCookieReqd)", "connections"),
+            new Meter("tfo.kernel.listen.overflow", TfoCounters::listenOverflow,
                 "SYNs with data that found the listener's TFO queue full, their data ignored "
-                    + "(TcpExt TCPFastOpenListenOverflow)", "connections"},
-            {"tfo.kernel.blackhole", TfoCounters.BLACKHOLE,
+                    + "(TcpExt TCPFastOpenListenOverflow)", "connections"),
+            new Meter("tfo.kernel.blackhole", TfoCounters::blackhole,
                 "Times the kernel turned active TFO off after suspecting a black hole (TcpExt TCPFastOpenBlackhole)",
-                "events"},
-            {"tfo.kernel.passive.alt.key", TfoCounters.PASSIVE_ALT_KEY,
-                "Cookies accepted with the backup key (TcpExt TCPFastOpenPassiveAltKey)", "connections"},
+                "events"),
+            new Meter("tfo.kernel.passive.alt.key", TfoCounters::passiveAltKey,
+                "Cookies accepted with the backup key (TcpExt TCPFastOpenPassiveAltKey)", "connections"),
         };
 
         private final Supplier<TfoCounters> source;
@@ -389,26 +381,23 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
             this.nanoClock = nanoClock;
         }
 
-        /** Registers a function counter for each counter this kernel has; none where they cannot be read. */
+        /** Registers a function counter for each counter (0 where this kernel lacks it); none where they cannot be read. */
         void bindTo(MeterRegistry registry) {
-            TfoCounters now;
             try {
-                now = source.get();
+                source.get();
             } catch (UncheckedIOException | IllegalArgumentException e) {
                 logger.debug("no tfo.kernel.* meters: the kernel's TCPFastOpen counters cannot be read", e);
                 return;
             }
             for (int i = 0; i < METERS.length; i++) {
-                String[] m = METERS[i];
-                if (now.asMap().containsKey(m[1])) {
-                    int index = i;
-                    // Micrometer holds the object weakly; the function holds it strongly, so that the meters
-                    // live as long as the registry keeps them, whether or not the binder is kept.
-                    FunctionCounter.builder(m[0], this, ignored -> value(index))
-                            .description(m[2])
-                            .baseUnit(m[3])
-                            .register(registry);
-                }
+                Meter m = METERS[i];
+                int index = i;
+                // Micrometer holds the object weakly; the function holds it strongly, so that the meters
+                // live as long as the registry keeps them, whether or not the binder is kept.
+                FunctionCounter.builder(m.name, this, ignored -> value(index))
+                        .description(m.description)
+                        .baseUnit(m.unit)
+                        .register(registry);
             }
         }
 
@@ -431,7 +420,7 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
                 }
             }
             served |= bit;
-            return last == null ? Double.NaN : last.get(METERS[index][1]);
+            return last == null ? Double.NaN : METERS[index].counter.applyAsLong(last);
         }
     }
 }

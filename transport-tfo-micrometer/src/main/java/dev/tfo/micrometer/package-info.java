@@ -5,7 +5,7 @@
  * <pre>{@code
  * TfoMetrics metrics = new TfoMetrics();
  * metrics.bindTo(registry);
- * TfoBootstraps.client(bootstrap, metrics.clientOptions());
+ * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
  * TfoBootstraps.server(serverBootstrap, metrics.serverOptions());
  * }</pre>
  */

@@ -1,6 +1,7 @@
 package dev.tfo.micrometer;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
@@ -10,6 +11,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -88,8 +90,8 @@ final class Echo implements AutoCloseable {
     /** One first flight through {@link TfoBootstraps#connect}, echoed intact; the client's result. */
     TfoResult firstFlight(InetSocketAddress to, TfoClientOptions options, String request) throws Exception {
         CompletableFuture<String> echoed = new CompletableFuture<>();
-        Bootstrap b = new Bootstrap().group(group).channel(kind.channel).handler(collector(request.length(), echoed));
-        TfoBootstraps.client(b, options);
+        Bootstrap b = new Bootstrap().group(group).handler(collector(request.length(), echoed))
+                .channelFactory(TfoChannels.clientFactory(new ReflectiveChannelFactory<>(kind.channel), options));
         Channel ch = TfoBootstraps.connect(b, to, ascii(request)).get(10, TimeUnit.SECONDS);
         return finish(ch, request, echoed);
     }

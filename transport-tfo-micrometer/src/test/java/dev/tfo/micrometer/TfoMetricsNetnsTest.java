@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToLongFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,16 +48,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @FreshNetns
 class TfoMetricsNetnsTest {
     private static final AtomicInteger NEXT_IP = new AtomicInteger(10);
-    /** Kernel meter name to kernel counter name. */
-    private static final Map<String, String> KERNEL = Map.of(
-            "tfo.kernel.active", TfoCounters.ACTIVE,
-            "tfo.kernel.active.fail", TfoCounters.ACTIVE_FAIL,
-            "tfo.kernel.passive", TfoCounters.PASSIVE,
-            "tfo.kernel.passive.fail", TfoCounters.PASSIVE_FAIL,
-            "tfo.kernel.cookie.requested", TfoCounters.COOKIE_REQD,
-            "tfo.kernel.listen.overflow", TfoCounters.LISTEN_OVERFLOW,
-            "tfo.kernel.blackhole", TfoCounters.BLACKHOLE,
-            "tfo.kernel.passive.alt.key", TfoCounters.PASSIVE_ALT_KEY);
+    /** Kernel meter name to the kernel counter it reads. */
+    private static final Map<String, ToLongFunction<TfoCounters>> KERNEL = Map.of(
+            "tfo.kernel.active", TfoCounters::active,
+            "tfo.kernel.active.fail", TfoCounters::activeFail,
+            "tfo.kernel.passive", TfoCounters::passive,
+            "tfo.kernel.passive.fail", TfoCounters::passiveFail,
+            "tfo.kernel.cookie.requested", TfoCounters::cookieReqd,
+            "tfo.kernel.listen.overflow", TfoCounters::listenOverflow,
+            "tfo.kernel.blackhole", TfoCounters::blackhole,
+            "tfo.kernel.passive.alt.key", TfoCounters::passiveAltKey);
 
     private static String freshIp() {
         return "127.0.3." + NEXT_IP.getAndIncrement();
@@ -94,7 +95,7 @@ class TfoMetricsNetnsTest {
                                     List<TfoResult> server, TfoCounters kernelDelta) {
         Map<String, Double> expected = new TreeMap<>();
         for (TfoOutcome o : TfoOutcome.values()) {
-            String side = TfoMetrics.side(o);
+            String side = o.server() ? "server" : "client";
             long n = (side.equals("client") ? client : server).stream().filter(r -> r.outcome() == o).count();
             expected.put(Reading.key(side, o.name(), transport), (double) n);
         }
@@ -104,7 +105,7 @@ class TfoMetricsNetnsTest {
         Map<String, Double> kernelExpected = new TreeMap<>();
         Map<String, Double> kernelMoved = new TreeMap<>();
         KERNEL.forEach((meter, counter) -> {
-            kernelExpected.put(meter, (double) kernelDelta.get(counter));
+            kernelExpected.put(meter, (double) counter.applyAsLong(kernelDelta));
             kernelMoved.put(meter, after.kernel.get(meter) - before.kernel.get(meter));
         });
         assertEquals(kernelExpected, kernelMoved, "tfo.kernel.* deltas vs TfoCounters delta " + kernelDelta);
@@ -187,8 +188,8 @@ class TfoMetricsNetnsTest {
         BOOTSTRAP {
             @Override
             Bootstrap bootstrap(Echo echo, TfoClientOptions options, CompletableFuture<String> sink, int expected) {
-                return TfoBootstraps.client(new Bootstrap().group(echo.group).channel(EpollSocketChannel.class)
-                        .handler(Echo.collector(expected, sink)), options);
+                return new Bootstrap().group(echo.group).handler(Echo.collector(expected, sink))
+                        .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, options));
             }
         };
 

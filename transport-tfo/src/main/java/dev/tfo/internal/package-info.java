@@ -11,6 +11,13 @@
  *       Netty decided about TFO for it.</li>
  *   <li>{@link dev.tfo.internal.NettyVersion} checks once that the Netty on the class path is 4.1.76.Final or
  *       later; {@link dev.tfo.internal.TcpOptions} holds the kernel's TFO options a bootstrap carries.</li>
+ *   <li>{@link dev.tfo.internal.SocketOps} (its one implementation {@link dev.tfo.internal.NativeSocketOps}) is
+ *       the few socket calls the client handler makes itself: {@code TCP_FASTOPEN_CONNECT}, the deferred
+ *       connect, {@code sendto(MSG_FASTOPEN)}; tests replace it.</li>
+ *   <li>{@link dev.tfo.internal.ReplaySafePrefix} finds how much of a first write is safe to replay (a TLS
+ *       ClientHello, an HTTP {@code GET}).</li>
+ *   <li>{@link dev.tfo.internal.BoundedLru} is the bounded, least-recently-used map behind the per-destination
+ *       memories.</li>
  * </ul>
  *
  * <p>The channel handlers that carry a first flight are not here: they are package-private in

@@ -1,5 +1,6 @@
 package dev.tfo.scenario;
 
+import dev.tfo.TfoTestClients;
 import dev.tfo.TfoBackoff;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
@@ -65,7 +66,7 @@ public final class ClientAgent {
                     .max(Duration.ofMillis(Long.parseLong(p[1]))).dataNotAckedThreshold(Integer.parseInt(p[2]))
                     .build();
         }
-        Bootstrap b = new Bootstrap().group(group)
+        Bootstrap plain = new Bootstrap().group(group)
                 .channel(transport.channel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Integer.parseInt(a.getOrDefault("timeoutMs", "10000")))
                 .handler(new ChannelInitializer<Channel>() {
@@ -76,7 +77,7 @@ public final class ClientAgent {
                         ch.pipeline().addLast(v);
                     }
                 });
-        TfoBootstraps.client(b, TfoClientOptions.builder().backoff(backoff)
+        Bootstrap b = TfoTestClients.tfo(plain, TfoClientOptions.builder().backoff(backoff)
                 .noCookie(Boolean.parseBoolean(a.getOrDefault("nocookie", "false"))).build());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;

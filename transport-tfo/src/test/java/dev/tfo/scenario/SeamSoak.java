@@ -15,7 +15,7 @@ final class SeamSoak {
 
     /** How the client connects. */
     enum ClientPattern {
-        /** {@code TfoBootstraps.client(b)}, {@code b.connect(server).sync()}, then {@code writeAndFlush(request)}. */
+        /** {@code TfoTestClients.tfo(b)}, {@code b.connect(server).sync()}, then {@code writeAndFlush(request)}. */
         CONNECT_THEN_WRITE("ctw"),
         /** {@code TfoBootstraps.connect(b, server, request)}. */
         FIRST_FLIGHT("ff");

@@ -1,5 +1,6 @@
 package dev.tfo.scenario;
 
+import dev.tfo.TfoTestClients;
 import dev.tfo.TfoBackoff;
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoClientOptions;
@@ -42,7 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The client of {@link SeamSoakScenarioTest}, run in a lab host: starts connections at a steady rate, each with
  * one client pattern ({@link ClientPattern}) and one application pattern ({@link AppPattern}) in turn, records
  * what the application saw on each (connect, write, verdict, echo, every exception and where it surfaced) and
- * prints the records on demand; the test decides. One bootstrap, {@code TfoBootstraps.client(b, options)};
+ * prints the records on demand; the test decides. One bootstrap, {@code TfoTestClients.tfo(b, options)};
  * each connection uses {@code b.clone()} with its record as a channel attribute.
  *
  * <p>Arguments {@code key=value}: {@code host}, {@code port} (7000), {@code transport} (epoll),
@@ -104,7 +105,7 @@ public final class SeamSoakClientAgent {
                         ch.attr(CONN).get().attach(ch);
                     }
                 });
-        bootstrap = TfoBootstraps.client(b, options);
+        bootstrap = TfoTestClients.tfo(b, options);
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package dev.tfo.scenario;
 
+import dev.tfo.TfoTestClients;
 import dev.tfo.testkit.LabException;
 import dev.tfo.testkit.NeedsLab;
 import dev.tfo.testkit.Rule;
@@ -25,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A fault soak on the seams between the application, Netty and the kernel: a client host and a server host on a
  * veth (both {@code tcp_fastopen=3}); both client patterns (connect then write through
- * {@code TfoBootstraps.client(b)}, and the first flight of {@code TfoBootstraps.connect}), each followed by one
+ * {@code TfoTestClients.tfo(b)}, and the first flight of {@code TfoBootstraps.connect}), each followed by one
  * of four application patterns (request/echo, half-close once the write succeeded, write then close in the
  * write's listener, write and close at once), at a steady rate, while faults come and go in phases: SYNs with
  * data dropped at the server, connections reset by the server (SO_LINGER 0), SYNs refused with a TCP reset

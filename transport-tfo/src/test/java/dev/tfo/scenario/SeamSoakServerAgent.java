@@ -1,6 +1,7 @@
 package dev.tfo.scenario;
 
 import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -73,7 +74,7 @@ public final class SeamSoakServerAgent {
                         ch.pipeline().addLast(new Sink(c));
                     }
                 });
-        TfoBootstraps.server(sb, 256);
+        TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).build());
         Channel listener = sb.bind(port).sync().channel();
         Agents.out("LISTENING " + port);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

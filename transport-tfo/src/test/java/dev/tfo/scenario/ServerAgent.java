@@ -96,11 +96,11 @@ public final class ServerAgent {
             switch (cmd[0]) {
                 case "ROTATE":
                     ring.rotate(TfoKey.parse(cmd[1])).join();
-                    Agents.out("ROTATED " + ring.listeners());
+                    Agents.out("ROTATED " + ring.primary());
                     break;
                 case "STAGE":
                     ring.stage(TfoKey.parse(cmd[1])).join();
-                    Agents.out("STAGED " + ring.listeners());
+                    Agents.out("STAGED " + ring.backup().orElseThrow());
                     break;
                 case "STATS":
                     Agents.out("STATS accepted=" + ACCEPTED.get() + " outcomes=" + new java.util.TreeMap<>(OUTCOMES));

@@ -12,11 +12,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -57,7 +59,8 @@ public final class EchoClient {
     private final Mode mode;
     /** The options of {@link Mode#CONNECT_THEN_WRITE}: one object for all connections (its cookie memory). */
     private final TfoClientOptions connectThenWriteOptions;
-    private final TfoClientOptions firstFlightOptions;
+    /** Its channels from TfoChannels, with the first flight's options. */
+    private final Bootstrap firstFlightBootstrap;
 
     /**
      * A client that sends each payload as a first flight ({@link Mode#FIRST_FLIGHT}).
@@ -106,17 +109,19 @@ public final class EchoClient {
             firstFlight.resultListener(results);
             laterWrite.resultListener(results);
         }
-        this.bootstrap = new Bootstrap()
-                .group(group)
-                .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                // Set per connection: clone().handler(check), then TfoBootstraps.client with the options.
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                    }
-                });
-        this.firstFlightOptions = firstFlight.build();
+        int connectTimeout = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        // The handler is set per connection: clone().handler(check).
+        ChannelHandler none = new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+            }
+        };
+        this.bootstrap = new Bootstrap().group(group).channel(transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout).handler(none);
+        this.firstFlightBootstrap = new Bootstrap().group(group)
+                .channelFactory(TfoChannels.clientFactory(new ReflectiveChannelFactory<>(transport.socketChannel()),
+                        firstFlight.build()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout).handler(none);
         this.server = server;
         this.timeout = timeout;
         this.mode = mode;
@@ -135,8 +140,8 @@ public final class EchoClient {
         TfoCounters before = countersOrNull();
         long start = System.nanoTime();
         Future<Channel> connect = mode == Mode.FIRST_FLIGHT
-                ? TfoBootstraps.connect(TfoBootstraps.client(bootstrap.clone().handler(check), firstFlightOptions),
-                        server, Unpooled.wrappedBuffer(payload))
+                ? TfoBootstraps.connect(firstFlightBootstrap.clone().handler(check), server,
+                        Unpooled.wrappedBuffer(payload))
                 : connectThenWrite(check, payload);
         String where = "connection " + index + " to " + Main.hostPort(server);
         if (!connect.awaitUninterruptibly(timeout.toMillis() + 1000)) {

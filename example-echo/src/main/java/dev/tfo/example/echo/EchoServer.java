@@ -73,7 +73,7 @@ public final class EchoServer implements AutoCloseable {
                 .channel(transport.serverChannel())
                 .childHandler(new EchoHandler(accepted, log));
         if (results == null) {
-            TfoBootstraps.server(bootstrap, TFO_QUEUE_LENGTH);
+            TfoBootstraps.server(bootstrap, TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH).build());
         } else {
             TfoBootstraps.server(bootstrap,
                     TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH).resultListener(results).build());

@@ -37,7 +37,7 @@ final class HumanReport implements Report {
             return "counters unavailable";
         }
         StringBuilder sb = new StringBuilder("counters");
-        for (Map.Entry<String, Long> e : delta.asMap().entrySet()) {
+        for (Map.Entry<String, Long> e : KernelCounters.of(delta).entrySet()) {
             if (e.getValue() != 0) {
                 sb.append(' ').append(e.getKey().replaceFirst("^TCPFastOpen", ""))
                         .append(e.getValue() > 0 ? "+" : "").append(e.getValue());

@@ -34,7 +34,7 @@ final class JsonLinesReport implements Report {
         if (r.counters() == null) {
             json.append("null");
         } else {
-            appendCounts(json, r.counters().asMap());
+            appendCounts(json, KernelCounters.of(r.counters()));
         }
         out.println(json.append('}'));
     }

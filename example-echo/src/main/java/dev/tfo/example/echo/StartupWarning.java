@@ -1,6 +1,8 @@
 package dev.tfo.example.echo;
 
 import dev.tfo.TfoSupport;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,24 +14,22 @@ import java.util.Optional;
  * host ({@code net.ipv4.tcp_fastopen=1}) gets no warning about the server bit it does not use.
  */
 final class StartupWarning {
+    /** The fix for a sysctl lacking a bit, on a host, in a container and in a pod. */
+    static final String FIX = "sysctl -w net.ipv4.tcp_fastopen=3 (host), "
+            + "docker run --sysctl net.ipv4.tcp_fastopen=3 (container), or securityContext.sysctls "
+            + "[{name: net.ipv4.tcp_fastopen, value: \"3\"}] in a Kubernetes pod";
 
     /**
      * What the warning is decided from.
      *
-     * @param sysctl          live {@code net.ipv4.tcp_fastopen}, -1 when unreadable
-     * @param nativeTransport whether epoll or io_uring loads
-     * @param nettyClient     whether Netty (epoll, else io_uring) saw the client bit when it initialised
-     * @param nettyServer     whether Netty saw the server bit when it initialised
-     * @param summary         {@link TfoSupport#summary()}, for what no role changes (not Linux, no native transport,
-     *                        a stale view in Netty)
+     * @param sysctl  live {@code net.ipv4.tcp_fastopen}, -1 when unreadable
+     * @param usable  whether a native transport (epoll or io_uring) loads: NIO cannot do TFO
+     * @param summary {@link TfoSupport#summary()}, for what no role changes (not Linux, no native transport)
      */
-    record Facts(int sysctl, boolean nativeTransport, boolean nettyClient, boolean nettyServer, String summary) {
+    record Facts(int sysctl, boolean usable, String summary) {
 
         static Facts of(TfoSupport support) {
-            boolean epoll = support.epollAvailable();
-            return new Facts(support.sysctl(), epoll || support.ioUringAvailable(),
-                    epoll ? support.epollClientTfo() : support.ioUringClientTfo(),
-                    epoll ? support.epollServerTfo() : support.ioUringServerTfo(), support.summary());
+            return new Facts(support.sysctl(), Epoll.isAvailable() || IoUring.isAvailable(), support.summary());
         }
 
         boolean has(int bit) {
@@ -46,23 +46,21 @@ final class StartupWarning {
     }
 
     static Optional<String> of(Facts facts, boolean client, boolean server) {
-        if (facts.sysctl() < 0 || !facts.nativeTransport()) {
+        if (facts.sysctl() < 0 || !facts.usable()) {
             return Optional.of(facts.summary());
         }
         List<String> missing = new ArrayList<>(2);
-        if (client && !facts.has(TfoSupport.CLIENT)) {
+        if (client && !facts.has(0x1)) {
             missing.add("the client bit 0x1 (connections send plain SYNs)");
         }
-        if (server && !facts.has(TfoSupport.SERVER)) {
+        if (server && !facts.has(0x2)) {
             missing.add("the server bit 0x2 (TCP_FASTOPEN on the listener is silently ignored)");
         }
-        if (!missing.isEmpty()) {
-            String role = client && server ? "client and server" : client ? "client" : "server";
-            return Optional.of("TCP Fast Open is off for this " + role + ": net.ipv4.tcp_fastopen=" + facts.sysctl()
-                    + " lacks " + String.join(" and ", missing) + ". Fix: " + TfoSupport.FIX + ".");
+        if (missing.isEmpty()) {
+            return Optional.empty();
         }
-        boolean stale = client && facts.nettyClient() != facts.has(TfoSupport.CLIENT)
-                || server && facts.nettyServer() != facts.has(TfoSupport.SERVER);
-        return stale ? Optional.of(facts.summary()) : Optional.empty();
+        String role = client && server ? "client and server" : client ? "client" : "server";
+        return Optional.of("TCP Fast Open is off for this " + role + ": net.ipv4.tcp_fastopen=" + facts.sysctl()
+                + " lacks " + String.join(" and ", missing) + ". Fix: " + FIX + ".");
     }
 }

@@ -42,8 +42,9 @@ class JsonLinesReportTest {
         assertEquals(List.of(
                 "{\"index\":1,\"bytesSent\":21,\"bytesEchoed\":21,\"intact\":true,\"firstMismatch\":-1,"
                         + "\"outcome\":\"COOKIE_REQUESTED\",\"dataInSyn\":false,\"reason\":\"why COOKIE_REQUESTED\","
-                        + "\"elapsedMs\":1.235,\"counters\":{\"TCPFastOpenActive\":0,\"TCPFastOpenPassive\":0,"
-                        + "\"TCPFastOpenCookieReqd\":1}}",
+                        + "\"elapsedMs\":1.235,\"counters\":{\"TCPFastOpenActive\":0,\"TCPFastOpenActiveFail\":0,"
+                        + "\"TCPFastOpenPassive\":0,\"TCPFastOpenPassiveFail\":0,\"TCPFastOpenListenOverflow\":0,"
+                        + "\"TCPFastOpenCookieReqd\":1,\"TCPFastOpenBlackhole\":0,\"TCPFastOpenPassiveAltKey\":0}}",
                 "{\"index\":2,\"bytesSent\":21,\"bytesEchoed\":21,\"intact\":true,\"firstMismatch\":-1,"
                         + "\"outcome\":\"SYN_DATA_ACKED\",\"dataInSyn\":true,\"reason\":\"said \\\"ok\\\"\\n\","
                         + "\"elapsedMs\":0.412,\"counters\":null}",

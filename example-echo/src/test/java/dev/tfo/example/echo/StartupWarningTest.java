@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StartupWarningTest {
     private static final String SUMMARY = "the library's summary";
 
-    /** Netty saw the same value as the live one: the usual case in a fresh JVM. */
+    /** A host where a native transport loads. */
     private static Facts live(int sysctl) {
-        return new Facts(sysctl, true, (sysctl & 1) != 0, (sysctl & 2) != 0, SUMMARY);
+        return new Facts(sysctl, true, SUMMARY);
     }
 
     @Test
@@ -28,7 +28,7 @@ class StartupWarningTest {
     void clientWithoutClientBitIsToldAboutTheClientBitOnly() {
         String warning = StartupWarning.of(live(2), true, false).orElseThrow();
         assertEquals("TCP Fast Open is off for this client: net.ipv4.tcp_fastopen=2 lacks the client bit 0x1 "
-                + "(connections send plain SYNs). Fix: " + TfoSupport.FIX + ".", warning);
+                + "(connections send plain SYNs). Fix: " + StartupWarning.FIX + ".", warning);
         assertFalse(warning.contains("server"), warning);
     }
 
@@ -36,7 +36,7 @@ class StartupWarningTest {
     void serverOnUsualHostIsToldAboutTheServerBitOnly() {
         String warning = StartupWarning.of(live(1), false, true).orElseThrow();
         assertEquals("TCP Fast Open is off for this server: net.ipv4.tcp_fastopen=1 lacks the server bit 0x2 "
-                + "(TCP_FASTOPEN on the listener is silently ignored). Fix: " + TfoSupport.FIX + ".", warning);
+                + "(TCP_FASTOPEN on the listener is silently ignored). Fix: " + StartupWarning.FIX + ".", warning);
         assertFalse(warning.contains("client"), warning);
     }
 
@@ -68,18 +68,9 @@ class StartupWarningTest {
     }
 
     @Test
-    void staleNettyViewMattersOnlyForTheBitTheRunUses() {
-        // Live 3, but Netty initialised when the server bit was off.
-        Facts stale = new Facts(3, true, true, false, SUMMARY);
-        assertEquals(Optional.empty(), StartupWarning.of(stale, true, false));
-        assertEquals(Optional.of(SUMMARY), StartupWarning.of(stale, false, true));
-        assertEquals(Optional.of(SUMMARY), StartupWarning.of(stale, true, true));
-    }
-
-    @Test
     void noSysctlOrNoNativeTransportIsTheLibrarySummaryForEveryRole() {
-        assertEquals(Optional.of(SUMMARY), StartupWarning.of(new Facts(-1, true, false, false, SUMMARY), true, false));
-        assertEquals(Optional.of(SUMMARY), StartupWarning.of(new Facts(3, false, false, false, SUMMARY), false, true));
+        assertEquals(Optional.of(SUMMARY), StartupWarning.of(new Facts(-1, true, SUMMARY), true, false));
+        assertEquals(Optional.of(SUMMARY), StartupWarning.of(new Facts(3, false, SUMMARY), false, true));
     }
 
     @Test
@@ -88,8 +79,8 @@ class StartupWarningTest {
         Facts facts = Facts.of(support);
         assertEquals(support.sysctl(), facts.sysctl());
         assertEquals(support.summary(), facts.summary());
-        assertEquals(support.epollAvailable() || support.ioUringAvailable(), facts.nativeTransport());
-        assertEquals(support.epollAvailable() ? support.epollClientTfo() : support.ioUringClientTfo(),
-                facts.nettyClient());
+        assertTrue(facts.usable(), "epoll loads in this build");
+        assertEquals(facts.has(0x1), support.isClientAvailable());
+        assertEquals(facts.has(0x2), support.isServerAvailable());
     }
 }

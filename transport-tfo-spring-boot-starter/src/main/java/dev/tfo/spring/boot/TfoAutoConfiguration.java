@@ -88,7 +88,8 @@ public class TfoAutoConfiguration {
         @Bean
         TfoHttpClientCustomizer tfoHttpClientCustomizer(TfoProperties properties, ObjectProvider<TfoBackoff> backoff,
                                                         ObjectProvider<TfoResultListener> listeners) {
-            return new TfoHttpClientCustomizer(clientOptions(properties, policy(properties), backoff, listeners));
+            TfoSynDataPolicy policy = policy(properties);
+            return new TfoHttpClientCustomizer(clientOptions(properties, policy, backoff, listeners), policy);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tfo.spring.boot;
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoSupport;
+import dev.tfo.TfoSynDataPolicy;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -35,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 final class TfoGrpcChannelCustomizer implements GrpcChannelBuilderCustomizer<NettyChannelBuilder>, TfoPart, Ordered,
         DisposableBean {
     private final TfoClientOptions options;
+    private final TfoSynDataPolicy policy;
     private final VirtualTargets targets;
     private final Transport transport;
     private final Object lock = new Object();
@@ -44,14 +46,17 @@ final class TfoGrpcChannelCustomizer implements GrpcChannelBuilderCustomizer<Net
 
     /**
      * @param options the client options (policy, backoff, result listener)
+     * @param policy  their {@link TfoSynDataPolicy}, for the start-up report
      * @param targets how Spring gRPC resolves a channel name to its address, to leave {@code unix:} targets alone
      */
-    TfoGrpcChannelCustomizer(TfoClientOptions options, VirtualTargets targets) {
-        this(options, targets, Transport.of(TfoSupport.current()));
+    TfoGrpcChannelCustomizer(TfoClientOptions options, TfoSynDataPolicy policy, VirtualTargets targets) {
+        this(options, policy, targets, Transport.current());
     }
 
-    TfoGrpcChannelCustomizer(TfoClientOptions options, VirtualTargets targets, Transport transport) {
+    TfoGrpcChannelCustomizer(TfoClientOptions options, TfoSynDataPolicy policy, VirtualTargets targets,
+                             Transport transport) {
         this.options = options;
+        this.policy = policy;
         this.targets = targets;
         this.transport = transport;
     }
@@ -78,7 +83,7 @@ final class TfoGrpcChannelCustomizer implements GrpcChannelBuilderCustomizer<Net
 
     @Override
     public String description() {
-        return "gRPC channels on grpc-netty (" + transport.label + ", " + options.synDataPolicy() + ")";
+        return "gRPC channels on grpc-netty (" + transport.label + ", " + policy + ")";
     }
 
     @Override
@@ -149,8 +154,8 @@ final class TfoGrpcChannelCustomizer implements GrpcChannelBuilderCustomizer<Net
             this.label = label;
         }
 
-        static Transport of(TfoSupport support) {
-            return support.epollAvailable() ? EPOLL : support.ioUringAvailable() ? IO_URING : NIO;
+        static Transport current() {
+            return NativeTransports.epoll() ? EPOLL : NativeTransports.ioUring() ? IO_URING : NIO;
         }
 
         EventLoopGroup newGroup() {

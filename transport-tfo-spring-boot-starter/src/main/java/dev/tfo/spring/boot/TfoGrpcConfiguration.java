@@ -2,6 +2,7 @@ package dev.tfo.spring.boot;
 
 import dev.tfo.TfoBackoff;
 import dev.tfo.TfoResultListener;
+import dev.tfo.TfoSynDataPolicy;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -51,8 +52,9 @@ class TfoGrpcConfiguration {
                                                                  ObjectProvider<VirtualTargets> targets) {
             // Resolved per channel: Spring gRPC's properties (a VirtualTargets) name each channel's address.
             VirtualTargets resolved = path -> targets.getIfUnique(() -> VirtualTargets.DEFAULT).getTarget(path);
-            return new TfoGrpcChannelCustomizer(TfoAutoConfiguration.clientOptions(properties,
-                    TfoAutoConfiguration.policy(properties), backoff, listeners), resolved);
+            TfoSynDataPolicy policy = TfoAutoConfiguration.policy(properties);
+            return new TfoGrpcChannelCustomizer(TfoAutoConfiguration.clientOptions(properties, policy, backoff,
+                    listeners), policy, resolved);
         }
     }
 

@@ -52,17 +52,17 @@ final class TfoGrpcServerCustomizer implements ServerBuilderCustomizer<NettyServ
         if (domainSocket) {
             return "the gRPC server listens on a Unix domain socket (no TCP, no TFO)";
         }
-        if (!support.epollAvailable()) {
+        if (!NativeTransports.epoll()) {
             return "the gRPC server runs on NIO (grpc-netty binds on epoll only where netty-transport-native-epoll "
                     + "loads), which cannot accept data in a SYN";
         }
-        return support.has(TfoSupport.SERVER) ? null
+        return support.sysctl() >= 0 && (support.sysctl() & 0x2) != 0 ? null
                 : "servers: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the server bit 0x2";
     }
 
     @Override
     public void customize(NettyServerBuilder builder) {
-        if (TfoHost.librarySupported() && !domainSocket && TfoSupport.current().epollAvailable()) {
+        if (TfoHost.librarySupported() && !domainSocket && NativeTransports.epoll()) {
             builder.withOption(TfoListenerOption.TCP_FASTOPEN, queueLength);
         }
     }

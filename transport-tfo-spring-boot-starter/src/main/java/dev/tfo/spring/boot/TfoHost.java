@@ -1,7 +1,7 @@
 package dev.tfo.spring.boot;
 
 import dev.tfo.TfoChannels;
-import dev.tfo.TfoSupport;
+import dev.tfo.TfoClientOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 
@@ -26,9 +26,9 @@ final class TfoHost {
      * {@code TCP_FASTOPEN} means anything: Reactor Netty prefers a native transport unless
      * {@code -Dreactor.netty.native=false}.
      */
-    static boolean nativeServerTransport(TfoSupport support) {
+    static boolean nativeServerTransport() {
         return !"false".equalsIgnoreCase(System.getProperty("reactor.netty.native", "true"))
-                && (support.epollAvailable() || support.ioUringAvailable());
+                && (NativeTransports.epoll() || NativeTransports.ioUring());
     }
 
     private static String nettyProblem() {
@@ -37,7 +37,7 @@ final class TfoHost {
             ChannelFactory<Channel> none = () -> {
                 throw new UnsupportedOperationException();
             };
-            TfoChannels.clientFactory(none);
+            TfoChannels.clientFactory(none, TfoClientOptions.defaults());
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();

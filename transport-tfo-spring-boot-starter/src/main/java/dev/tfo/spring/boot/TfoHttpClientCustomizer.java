@@ -2,6 +2,7 @@ package dev.tfo.spring.boot;
 
 import dev.tfo.TfoChannels;
 import dev.tfo.TfoClientOptions;
+import dev.tfo.TfoSynDataPolicy;
 import dev.tfo.TfoSupport;
 import io.netty.channel.socket.SocketChannel;
 import reactor.netty.http.client.HttpClient;
@@ -16,9 +17,15 @@ import java.util.function.UnaryOperator;
  */
 final class TfoHttpClientCustomizer implements UnaryOperator<HttpClient>, TfoPart {
     private final TfoClientOptions options;
+    private final TfoSynDataPolicy policy;
 
-    TfoHttpClientCustomizer(TfoClientOptions options) {
+    /**
+     * @param options the client options
+     * @param policy  their {@link TfoSynDataPolicy}, for the start-up report
+     */
+    TfoHttpClientCustomizer(TfoClientOptions options, TfoSynDataPolicy policy) {
         this.options = options;
+        this.policy = policy;
     }
 
     TfoClientOptions options() {
@@ -27,7 +34,7 @@ final class TfoHttpClientCustomizer implements UnaryOperator<HttpClient>, TfoPar
 
     @Override
     public String description() {
-        return "WebClient/RestClient on Reactor Netty (" + options.synDataPolicy() + ")";
+        return "WebClient/RestClient on Reactor Netty (" + policy + ")";
     }
 
     @Override

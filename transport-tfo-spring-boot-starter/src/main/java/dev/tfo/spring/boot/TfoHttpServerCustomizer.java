@@ -52,10 +52,10 @@ final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer>, TfoPar
 
     @Override
     public String problem(TfoSupport support) {
-        if (!TfoHost.nativeServerTransport(support)) {
+        if (!TfoHost.nativeServerTransport()) {
             return "the server runs on NIO, which cannot accept data in a SYN (epoll or io_uring can)";
         }
-        return support.has(TfoSupport.SERVER) ? null
+        return support.sysctl() >= 0 && (support.sysctl() & 0x2) != 0 ? null
                 : "servers: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the server bit 0x2";
     }
 
@@ -65,7 +65,7 @@ final class TfoHttpServerCustomizer implements UnaryOperator<HttpServer>, TfoPar
             return server;
         }
         HttpServer configured = server;
-        if (TfoHost.nativeServerTransport(TfoSupport.current())) {
+        if (TfoHost.nativeServerTransport()) {
             configured = configured.option(TCP_FASTOPEN, queueLength);
         }
         if (listener != null) {

@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * "tfo": {"sysctl": 1, "client": true, "server": false, "epoll": true, "ioUring": false,
- *         "summary": "TCP Fast Open works for clients only (...)", "fix": "sysctl -w net.ipv4.tcp_fastopen=3 (host), ..."}
+ *         "summary": "TCP Fast Open works for clients only (... lacks the server bit 0x2 ...). Fix: sysctl -w ..."}
  * }</pre>
  */
 final class TfoInfoContributor implements InfoContributor {
@@ -22,14 +22,11 @@ final class TfoInfoContributor implements InfoContributor {
         TfoSupport support = TfoSupport.current();
         Map<String, Object> tfo = new LinkedHashMap<>();
         tfo.put("sysctl", support.sysctl());
-        tfo.put("client", TfoHost.librarySupported() && support.has(TfoSupport.CLIENT));
-        tfo.put("server", TfoHost.librarySupported() && support.has(TfoSupport.SERVER));
-        tfo.put("epoll", support.epollAvailable());
-        tfo.put("ioUring", support.ioUringAvailable());
+        tfo.put("client", support.isClientAvailable());
+        tfo.put("server", support.isServerAvailable());
+        tfo.put("epoll", NativeTransports.epoll());
+        tfo.put("ioUring", NativeTransports.ioUring());
         tfo.put("summary", support.summary());
-        if (!support.isFullyAvailable()) {
-            tfo.put("fix", TfoHost.librarySupported() ? TfoSupport.FIX : TfoHost.NETTY_PROBLEM);
-        }
         builder.withDetail("tfo", tfo);
     }
 }

@@ -20,7 +20,7 @@ interface TfoPart {
 
     /** The problem of every client part: the kernel's client bit. */
     static String clientProblem(TfoSupport support) {
-        return support.has(TfoSupport.CLIENT) ? null
+        return support.sysctl() >= 0 && (support.sysctl() & 0x1) != 0 ? null
                 : "clients: net.ipv4.tcp_fastopen=" + support.sysctl() + " lacks the client bit 0x1";
     }
 }
