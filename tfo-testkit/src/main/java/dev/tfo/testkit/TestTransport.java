@@ -7,6 +7,7 @@ import io.netty.util.Version;
 import org.junit.jupiter.api.Assumptions;
 
 import java.lang.reflect.InvocationTargetException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -26,6 +27,13 @@ import java.util.TreeMap;
  * exactly such skips and prints them). On 4.2 a missing or unusable io_uring is never a skip: the test fails
  * with Netty's reason.
  *
+ * <p>This enum is the only list of transports in the tests: fixtures take a {@code TestTransport}, and a
+ * parameterized test takes its transports from here, {@link #tfoCapable()} (through
+ * {@code @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")}) or every constant
+ * ({@code @EnumSource(TestTransport.class)}). Adding a transport is one constant below; a test that needs data of
+ * its own per transport (e.g. a server address per transport, as cookies are cached per destination IP) derives
+ * it, e.g. from {@link #ordinal()}.
+ *
  * <pre>{@code
  * @ParameterizedTest
  * @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
@@ -37,13 +45,13 @@ import java.util.TreeMap;
  */
 public enum TestTransport {
     /** Linux epoll ({@code io.netty.channel.epoll}), on both lines. */
-    EPOLL("epoll", "io.netty.channel.epoll.EpollIoHandler", "io.netty.channel.epoll.EpollEventLoopGroup",
+    EPOLL("epoll", true, "io.netty.channel.epoll.EpollIoHandler", "io.netty.channel.epoll.EpollEventLoopGroup",
             "io.netty.channel.epoll.EpollServerSocketChannel", "io.netty.channel.epoll.EpollSocketChannel"),
     /** Linux io_uring, Netty 4.2's built-in {@code io.netty.channel.uring} (none on 4.1). */
-    IO_URING("io_uring", "io.netty.channel.uring.IoUringIoHandler", null,
+    IO_URING("io_uring", true, "io.netty.channel.uring.IoUringIoHandler", null,
             "io.netty.channel.uring.IoUringServerSocketChannel", "io.netty.channel.uring.IoUringSocketChannel"),
     /** Java NIO, on both lines: never TFO. */
-    NIO("nio", "io.netty.channel.nio.NioIoHandler", "io.netty.channel.nio.NioEventLoopGroup",
+    NIO("nio", false, "io.netty.channel.nio.NioIoHandler", "io.netty.channel.nio.NioEventLoopGroup",
             "io.netty.channel.socket.nio.NioServerSocketChannel", "io.netty.channel.socket.nio.NioSocketChannel");
 
     /** How every declared skip's message starts: {@code test.sh} accepts skips with it and no other. */
@@ -55,13 +63,16 @@ public enum TestTransport {
     private static final String MULTI_THREAD_IO_GROUP = "io.netty.channel.MultiThreadIoEventLoopGroup";
 
     private final String displayName;
+    private final boolean tfo;
     private final String ioHandler;
     private final String group41;
     private final String serverChannel;
     private final String channel;
 
-    TestTransport(String displayName, String ioHandler, String group41, String serverChannel, String channel) {
+    TestTransport(String displayName, boolean tfo, String ioHandler, String group41, String serverChannel,
+                  String channel) {
         this.displayName = displayName;
+        this.tfo = tfo;
         this.ioHandler = ioHandler;
         this.group41 = group41;
         this.serverChannel = serverChannel;
@@ -70,12 +81,22 @@ public enum TestTransport {
 
     /**
      * The transports that can carry data in a SYN, each one a test permutation: epoll and io_uring (a declared
-     * skip on Netty 4.1, so the count of tests is the same on both lines).
+     * skip on Netty 4.1, so the count of tests is the same on both lines). The source of every parameterized TFO
+     * test: {@code @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")}.
      *
-     * @return epoll, io_uring
+     * @return epoll, io_uring (the constants that do TFO, in declaration order)
      */
     public static List<TestTransport> tfoCapable() {
-        return List.of(EPOLL, IO_URING);
+        return Arrays.stream(values()).filter(TestTransport::isTfoCapable).toList();
+    }
+
+    /**
+     * Whether this transport can carry data in a SYN: it is one of {@link #tfoCapable()}.
+     *
+     * @return {@code true} for epoll and io_uring, {@code false} for NIO
+     */
+    public boolean isTfoCapable() {
+        return tfo;
     }
 
     /**
@@ -91,7 +112,14 @@ public enum TestTransport {
                 return t;
             }
         }
-        throw new IllegalArgumentException("transport: expected epoll, io_uring or nio, got " + name);
+        throw new IllegalArgumentException("transport: expected " + names() + ", got " + name);
+    }
+
+    /** Every display name, as a sentence lists them: {@code epoll, io_uring or nio}. */
+    private static String names() {
+        List<String> names = Arrays.stream(values()).map(TestTransport::displayName).toList();
+        int last = names.size() - 1;
+        return last == 0 ? names.get(0) : String.join(", ", names.subList(0, last)) + " or " + names.get(last);
     }
 
     /**

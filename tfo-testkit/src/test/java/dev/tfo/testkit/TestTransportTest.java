@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +27,9 @@ class TestTransportTest {
         assertEquals("transport: expected epoll, io_uring or nio, got kqueue",
                 assertThrows(IllegalArgumentException.class, () -> TestTransport.of("kqueue")).getMessage());
         assertEquals(List.of(TestTransport.EPOLL, TestTransport.IO_URING), TestTransport.tfoCapable());
+        assertTrue(TestTransport.EPOLL.isTfoCapable());
+        assertTrue(TestTransport.IO_URING.isTfoCapable());
+        assertFalse(TestTransport.NIO.isTfoCapable());
     }
 
     @Test
