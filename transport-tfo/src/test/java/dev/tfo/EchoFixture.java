@@ -8,7 +8,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -20,31 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An in-process echo server and a client that sends one first flight per connection and collects the echo,
- * on a chosen transport. Shared by the tests of this module.
+ * on a chosen transport (the testkit's {@link TestTransport}: {@code new EchoFixture(TestTransport.IO_URING)}
+ * aborts the test with the declared reason on Netty 4.1, which has none). Shared by the tests of this module.
  */
 final class EchoFixture implements AutoCloseable {
-    /**
-     * A transport under test: the testkit's {@link TestTransport}, named as this module's tests name it. The
-     * channel classes are {@code null} for a transport this Netty line lacks (io_uring on 4.1), whose
-     * {@code new EchoFixture(kind)} aborts the test with the declared reason.
-     */
-    enum Kind {
-        EPOLL(TestTransport.EPOLL),
-        IO_URING(TestTransport.IO_URING),
-        NIO(TestTransport.NIO);
-
-        final TestTransport transport;
-        final Class<? extends ServerChannel> serverChannel;
-        final Class<? extends Channel> channel;
-
-        Kind(TestTransport transport) {
-            this.transport = transport;
-            boolean present = transport.declaredAbsence().isEmpty();
-            this.serverChannel = present ? transport.serverChannel() : null;
-            this.channel = present ? transport.channel() : null;
-        }
-    }
-
     /** What one connection gave. */
     static final class Exchange {
         final TfoResult client;
@@ -56,19 +34,19 @@ final class EchoFixture implements AutoCloseable {
         }
     }
 
-    final Kind kind;
+    final TestTransport transport;
     final EventLoopGroup group;
     final BlockingQueue<TfoResult> serverResults = new LinkedBlockingQueue<>();
     private Channel server;
 
-    EchoFixture(Kind kind) {
-        this.kind = kind;
-        this.group = kind.transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
+    EchoFixture(TestTransport transport) {
+        this.transport = transport;
+        this.group = transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
     }
 
     /** Starts the echo server; {@code queueLength <= 0}: without TCP_FASTOPEN. */
     SocketAddress startServer(String host, int queueLength) throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(kind.serverChannel)
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -89,7 +67,8 @@ final class EchoFixture implements AutoCloseable {
 
     /** A client bootstrap whose handler collects {@code expected} bytes into {@code sink}. */
     Bootstrap clientBootstrap(int expected, CompletableFuture<byte[]> sink) {
-        return new Bootstrap().group(group).channel(kind.channel).handler(EchoHandlers.collector(expected, sink));
+        return new Bootstrap().group(group).channel(transport.channel())
+                .handler(EchoHandlers.collector(expected, sink));
     }
 
     /** One connection through {@link TfoBootstraps#connect}: sends {@code payload}, waits for its echo. */

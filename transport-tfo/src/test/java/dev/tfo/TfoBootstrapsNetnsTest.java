@@ -1,11 +1,11 @@
 package dev.tfo;
 
 import dev.tfo.EchoFixture.Exchange;
-import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -16,7 +16,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetSocketAddress;
@@ -52,12 +51,12 @@ class TfoBootstrapsNetnsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void firstConnectionRequestsACookieThenEveryFirstFlightRidesInTheSyn(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void firstConnectionRequestsACookieThenEveryFirstFlightRidesInTheSyn(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             for (int i = 0; i < 5; i++) {
-                byte[] payload = ("request " + i + " over " + kind).getBytes(StandardCharsets.US_ASCII);
+                byte[] payload = ("request " + i + " over " + transport).getBytes(StandardCharsets.US_ASCII);
                 TfoCounters before = TfoCounters.snapshot();
                 Exchange x = echo.exchange(server, payload);
                 TfoCounters delta = TfoCounters.snapshot().minus(before);
@@ -83,7 +82,7 @@ class TfoBootstrapsNetnsTest {
 
     @Test
     void theSynOnTheWireCarriesThePayload() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             byte[] payload = "GET /the-first-flight-travels-in-the-syn".getBytes(StandardCharsets.US_ASCII);
             try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
@@ -105,14 +104,14 @@ class TfoBootstrapsNetnsTest {
     }
 
     static Stream<Object[]> sizes() {
-        return Stream.of(Kind.EPOLL, Kind.IO_URING).flatMap(kind -> Stream.of(1, 1420, 64 * 1024, 1024 * 1024)
-                .map(size -> new Object[] {kind, size}));
+        return TestTransport.tfoCapable().stream().flatMap(transport -> Stream.of(1, 1420, 64 * 1024, 1024 * 1024)
+                .map(size -> new Object[] {transport, size}));
     }
 
     @ParameterizedTest(name = "{0} {1} bytes")
     @MethodSource("sizes")
-    void firstFlightsOfEverySizeArriveIntact(Kind kind, int size) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    void firstFlightsOfEverySizeArriveIntact(TestTransport transport, int size) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             echo.exchange(server, new byte[] {1}); // caches the cookie
             byte[] payload = EchoFixture.random(size, size);
@@ -123,9 +122,9 @@ class TfoBootstrapsNetnsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void refusedAfterTheDataLeftInTheSynFailsTheReturnedFuture(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void refusedAfterTheDataLeftInTheSynFailsTheReturnedFuture(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             echo.exchange(server, new byte[] {1});
             assertEquals(TfoOutcome.SYN_DATA_ACKED, echo.exchange(server, new byte[] {2}).client.outcome());
@@ -141,9 +140,9 @@ class TfoBootstrapsNetnsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void refusedWithoutACookieFailsTheReturnedFuture(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void refusedWithoutACookieFailsTheReturnedFuture(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             echo.stopServer();
             ByteBuf data = Unpooled.copiedBuffer("nobody listens", StandardCharsets.US_ASCII);
@@ -160,9 +159,9 @@ class TfoBootstrapsNetnsTest {
      * a client() bootstrap; bytes of an unknown protocol ride in the SYN only when the policy admits them.
      */
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void userWritesInInitChannelAndFlushesInChannelActive(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void userWritesInInitChannelAndFlushesInChannelActive(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             byte[] payload = "written in initChannel".getBytes(StandardCharsets.US_ASCII);
             TfoClientOptions any = TfoClientOptions.builder().synDataPolicy(TfoSynDataPolicy.any()).build();
@@ -171,7 +170,7 @@ class TfoBootstrapsNetnsTest {
             TfoOutcome[] expected = {TfoOutcome.COOKIE_REQUESTED, TfoOutcome.SYN_DATA_ACKED, TfoOutcome.NOT_ATTEMPTED};
             for (int i = 0; i < options.length; i++) {
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-                Bootstrap b = new Bootstrap().group(echo.group).channel(kind.channel)
+                Bootstrap b = new Bootstrap().group(echo.group).channel(transport.channel())
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
@@ -200,7 +199,7 @@ class TfoBootstrapsNetnsTest {
 
     @Test
     void aServerThatIssuesNoCookiesIsNamedFromTheSecondConnectionOn() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             SocketAddress server = echo.startServer(freshIp(), 0); // no TCP_FASTOPEN on the listener
             Exchange first = echo.exchange(server, new byte[] {1});
             Exchange second = echo.exchange(server, new byte[] {2});
@@ -215,7 +214,7 @@ class TfoBootstrapsNetnsTest {
 
     @Test
     void theResultOutlivesTheChannel() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             echo.exchange(server, new byte[] {1});
             CompletableFuture<byte[]> echoed = new CompletableFuture<>();
@@ -232,11 +231,11 @@ class TfoBootstrapsNetnsTest {
 
     @Test
     void resultListenersAreToldEveryConnectionOnBothSides() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             List<String> serverTold = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<String> clientTold = new java.util.concurrent.CopyOnWriteArrayList<>();
             io.netty.bootstrap.ServerBootstrap sb = new io.netty.bootstrap.ServerBootstrap().group(echo.group)
-                    .channel(Kind.EPOLL.serverChannel)
+                    .channel(TestTransport.EPOLL.serverChannel())
                     .childHandler(EchoHandlers.echo());
             TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(16)
                     .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress())).build());

@@ -1,7 +1,6 @@
 package dev.tfo;
 
 import dev.tfo.EchoFixture.Exchange;
-import dev.tfo.EchoFixture.Kind;
 import dev.tfo.internal.TcpOptions;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -235,7 +234,7 @@ class TfoBootstrapsTest {
 
     @Test
     void connectOnAnUnconfiguredBootstrapLeavesItUntouched() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             SocketAddress server = echo.startServer("127.0.0.1", 0);
             CompletableFuture<byte[]> echoed = new CompletableFuture<>();
             Bootstrap plain = echo.clientBootstrap(5, echoed);
@@ -250,7 +249,7 @@ class TfoBootstrapsTest {
 
     @Test
     void nioDeliversTheSameBytesAndSaysWhyThereWasNoTfo() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.NIO)) {
             SocketAddress server = echo.startServer("127.0.0.1", 16);
             byte[] payload = EchoFixture.random(70_000, 7);
             for (int i = 0; i < 2; i++) {
@@ -266,15 +265,15 @@ class TfoBootstrapsTest {
 
     @Test
     void aNioServerStillTellsItsResultListenerEveryConnection() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.NIO)) {
             java.util.List<TfoResult> told = new java.util.concurrent.CopyOnWriteArrayList<>();
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.NIO.serverChannel)
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(TestTransport.NIO.serverChannel())
                     .childHandler(NOOP);
             TfoBootstraps.server(sb, TfoServerOptions.builder().resultListener((child, r) -> told.add(r)).build());
             io.netty.channel.Channel listener = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
             try {
                 for (int i = 0; i < 2; i++) {
-                    new Bootstrap().group(echo.group).channel(Kind.NIO.channel).handler(NOOP)
+                    new Bootstrap().group(echo.group).channel(TestTransport.NIO.channel()).handler(NOOP)
                             .connect(listener.localAddress()).sync().channel().close().sync();
                 }
                 dev.tfo.testkit.Wait.until("two accepted results", java.time.Duration.ofSeconds(10),
@@ -291,7 +290,7 @@ class TfoBootstrapsTest {
 
     @Test
     void refusedWithoutTfoFailsTheFutureAndReleasesTheBuffer() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.NIO)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.NIO)) {
             // A port nobody listens on, on an address of its own (a port freed on 127.0.0.1 can be taken at once by
             // another process), closed by a blocking socket (NIO closes a registered listener only at its next select).
             SocketAddress server;

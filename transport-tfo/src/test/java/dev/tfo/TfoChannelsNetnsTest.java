@@ -1,12 +1,12 @@
 package dev.tfo;
 
-import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Host;
 import dev.tfo.testkit.Packet;
 import dev.tfo.testkit.Rule;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -21,7 +21,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -98,9 +98,9 @@ class TfoChannelsNetnsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void connectThenWriteRidesInTheSynFromTheSecondConnectionOn(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void connectThenWriteRidesInTheSynFromTheSecondConnectionOn(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
                 for (int i = 0; i < 4; i++) {
@@ -132,14 +132,14 @@ class TfoChannelsNetnsTest {
 
     /** Reactor Netty's {@code doOnChannelInit}, Lettuce's {@code NettyCustomizer}: code run at channel init. */
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void anInitHookGetsTheSameTfo(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void anInitHookGetsTheSameTfo(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             for (int i = 0; i < 2; i++) {
                 String request = get(i);
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-                Bootstrap b = new Bootstrap().group(echo.group).channel(kind.channel)
+                Bootstrap b = new Bootstrap().group(echo.group).channel(transport.channel())
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
@@ -159,7 +159,7 @@ class TfoChannelsNetnsTest {
     /** gRPC's {@code NettyChannelBuilder.channelFactory}: the factory is the hook. */
     @Test
     void aChannelFactoryHookGetsTheSameTfo() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             for (int i = 0; i < 2; i++) {
                 String request = get(i);
@@ -182,11 +182,11 @@ class TfoChannelsNetnsTest {
      * the server speaks first, so the 2nd connection's gate sends its SYN without data at once.
      */
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void aClientThatReadsFirstGetsItsBannerWithoutHanging(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void aClientThatReadsFirstGetsItsBannerWithoutHanging(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             String banner = "220 tfo banner ready\r\n";
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(kind.serverChannel)
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(transport.serverChannel())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -213,7 +213,7 @@ class TfoChannelsNetnsTest {
                     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                     TfoResult r = TfoResult.of(ch).get(10, TimeUnit.SECONDS);
                     TfoResult accepted = echo.serverResults.poll(10, TimeUnit.SECONDS);
-                    System.out.println("[measured] read-first client over " + kind + ", connection " + (i + 1)
+                    System.out.println("[measured] read-first client over " + transport + ", connection " + (i + 1)
                             + ": banner after " + millis + " ms; client " + r + "; server " + accepted);
                     if (i == 0) {
                         assertEquals(TfoOutcome.COOKIE_REQUESTED, r.outcome(), r.toString());
@@ -239,9 +239,9 @@ class TfoChannelsNetnsTest {
      * ({@code ip tcp_metrics flush}), so the kernel sends a SYN without data; nothing is lost.
      */
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void aCookieGoneBeforeTheFirstWriteLosesNothing(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void aCookieGoneBeforeTheFirstWriteLosesNothing(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             String request = get(1);
@@ -262,7 +262,7 @@ class TfoChannelsNetnsTest {
     /** The default policy keeps a non-idempotent request out of the SYN; the capture shows it. */
     @Test
     void aPostStaysOutOfTheSynByDefault() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             echo.serverResults.poll(10, TimeUnit.SECONDS);
@@ -289,7 +289,7 @@ class TfoChannelsNetnsTest {
     /** A silent server: the deferred connect succeeded, the SYN is dropped, the handshake never ends. */
     @Test
     void aSilentServerFailsTheConnectionAtConnectTimeout() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport",
@@ -316,9 +316,9 @@ class TfoChannelsNetnsTest {
 
     /** A refused connection after the SYN left with data names the server in the pipeline's exception. */
     @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"EPOLL", "IO_URING"})
-    void aRefusalAfterTheSynLeftNamesTheServer(Kind kind) throws Exception {
-        try (EchoFixture echo = new EchoFixture(kind)) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void aRefusalAfterTheSynLeftNamesTheServer(TestTransport transport) throws Exception {
+        try (EchoFixture echo = new EchoFixture(transport)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             connectThenWrite(echo, server, get(0), TfoClientOptions.defaults());
             echo.stopServer();
@@ -355,7 +355,7 @@ class TfoChannelsNetnsTest {
             }
         };
         Logger root = Logger.getLogger("");
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             SocketAddress server = echo.startServer(freshIp(), 64);
             root.addHandler(handler);
             Host.current().sysctl("net.ipv4.tcp_fastopen", "2");
@@ -375,7 +375,7 @@ class TfoChannelsNetnsTest {
     /** A middlebox that eats SYNs with data: one SYN_RETRANSMITTED, then plain connects (backoff). */
     @Test
     void aPathThatDropsSynDataIsBackedOffAfterOneRetransmission() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             TfoClientOptions options = TfoClientOptions.builder().backoff(TfoBackoff.builder().build()).build();
             connectThenWrite(echo, server, get(0), options);
@@ -402,13 +402,13 @@ class TfoChannelsNetnsTest {
      */
     @Test
     void cancellingTheConnectAtEveryMomentClosesAndReleases() throws Exception {
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
             InetSocketAddress server = (InetSocketAddress) echo.startServer(freshIp(), 64);
             AtomicLong clock = new AtomicLong(1);
             TfoBackoff backoff = TfoBackoff.builder().initial(Duration.ofSeconds(1)).build(clock::get);
             TfoClientOptions options = TfoClientOptions.builder().backoff(backoff).build();
             List<Channel> channels = new CopyOnWriteArrayList<>();
-            Bootstrap b = TfoTestClients.tfo(new Bootstrap().group(echo.group).channel(Kind.EPOLL.channel)
+            Bootstrap b = TfoTestClients.tfo(new Bootstrap().group(echo.group).channel(TestTransport.EPOLL.channel())
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {

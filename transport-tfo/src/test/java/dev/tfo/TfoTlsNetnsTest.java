@@ -1,11 +1,11 @@
 package dev.tfo;
 
-import dev.tfo.EchoFixture.Kind;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Packet;
 import dev.tfo.testkit.TestCertificate;
+import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -33,8 +33,8 @@ class TfoTlsNetnsTest {
         SslContext serverSsl = SslContextBuilder.forServer(cert.keyManagerFactory()).build();
         SslContext clientSsl = SslContextBuilder.forClient().trustManager(cert.trustManagerFactory()).build();
 
-        try (EchoFixture echo = new EchoFixture(Kind.EPOLL)) {
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(Kind.EPOLL.serverChannel)
+        try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(TestTransport.EPOLL.serverChannel())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -49,7 +49,7 @@ class TfoTlsNetnsTest {
             try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {
                 for (int i = 0; i < 2; i++) {
                     CompletableFuture<byte[]> echoed = new CompletableFuture<>();
-                    Bootstrap b = new Bootstrap().group(echo.group).channel(Kind.EPOLL.channel)
+                    Bootstrap b = new Bootstrap().group(echo.group).channel(TestTransport.EPOLL.channel())
                             .handler(new ChannelInitializer<Channel>() {
                                 @Override
                                 protected void initChannel(Channel ch) {

@@ -16,7 +16,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,46 +26,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An echo server set up with given {@link TfoServerOptions}, and clients that send one request per connection
- * and wait for its echo, on epoll or io_uring: the traffic the netns tests measure.
+ * and wait for its echo, on a transport that does TFO (the testkit's {@link TestTransport}:
+ * {@code new Echo(TestTransport.IO_URING)} aborts the test with the declared reason on Netty 4.1, which has none):
+ * the traffic the netns tests measure.
  */
 final class Echo implements AutoCloseable {
-    /**
-     * A native transport (the two that do TFO): the testkit's {@link TestTransport}. The channel classes are
-     * {@code null} for a transport this Netty line lacks (io_uring on 4.1), whose {@code new Echo(kind)} aborts
-     * the test with the declared reason.
-     */
-    enum Kind {
-        EPOLL(TestTransport.EPOLL),
-        IO_URING(TestTransport.IO_URING);
-
-        final String tag;
-        final TestTransport transport;
-        final Class<? extends ServerChannel> serverChannel;
-        final Class<? extends Channel> channel;
-
-        Kind(TestTransport transport) {
-            this.tag = transport.displayName();
-            this.transport = transport;
-            boolean present = transport.declaredAbsence().isEmpty();
-            this.serverChannel = present ? transport.serverChannel() : null;
-            this.channel = present ? transport.channel() : null;
-        }
-    }
-
-    final Kind kind;
+    final TestTransport transport;
     final EventLoopGroup group;
     /** The result of every accepted connection, seen by the server's own pipeline (after the binder's). */
     final BlockingQueue<TfoResult> accepted = new LinkedBlockingQueue<>();
     private Channel server;
 
-    Echo(Kind kind) {
-        this.kind = kind;
-        this.group = kind.transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
+    Echo(TestTransport transport) {
+        this.transport = transport;
+        this.group = transport.newGroup(2); // io_uring on Netty 4.1: the declared skip
     }
 
     /** Starts the echo server on {@code ip}, a port of its own. */
     InetSocketAddress serve(String ip, TfoServerOptions options) throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(kind.serverChannel)
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -90,8 +68,8 @@ final class Echo implements AutoCloseable {
     /** One first flight through {@link TfoBootstraps#connect}, echoed intact; the client's result. */
     TfoResult firstFlight(InetSocketAddress to, TfoClientOptions options, String request) throws Exception {
         CompletableFuture<String> echoed = new CompletableFuture<>();
-        Bootstrap b = new Bootstrap().group(group).handler(collector(request.length(), echoed))
-                .channelFactory(TfoChannels.clientFactory(new ReflectiveChannelFactory<>(kind.channel), options));
+        Bootstrap b = new Bootstrap().group(group).handler(collector(request.length(), echoed)).channelFactory(
+                TfoChannels.clientFactory(new ReflectiveChannelFactory<>(transport.channel()), options));
         Channel ch = TfoBootstraps.connect(b, to, ascii(request)).get(10, TimeUnit.SECONDS);
         return finish(ch, request, echoed);
     }

@@ -7,9 +7,9 @@ import dev.tfo.TfoClientOptions;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoResult;
-import dev.tfo.micrometer.Echo.Kind;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.PrometheusText;
+import dev.tfo.testkit.TestTransport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -22,6 +22,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -131,12 +132,12 @@ class TfoMetricsNetnsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Kind.class)
-    void firstFlightsMoveTheMetersByTheirOutcomesAndTheKernelCounters(Kind kind) throws Exception {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void firstFlightsMoveTheMetersByTheirOutcomesAndTheKernelCounters(TestTransport transport) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TfoMetrics metrics = new TfoMetrics(TfoBackoff.builder().build());
         metrics.bindTo(registry);
-        try (Echo echo = new Echo(kind)) {
+        try (Echo echo = new Echo(transport)) {
             InetSocketAddress server = echo.serve(freshIp(), metrics.serverOptions());
             Reading before = new Reading(registry);
             TfoCounters kernelBefore = TfoCounters.snapshot();
@@ -151,10 +152,10 @@ class TfoMetricsNetnsTest {
 
             assertEquals(firstThenTfo(TfoOutcome.COOKIE_REQUESTED, TfoOutcome.SYN_DATA_ACKED, 5), outcomes(client));
             assertEquals(firstThenTfo(TfoOutcome.NO_SYN_DATA, TfoOutcome.SYN_DATA_ACCEPTED, 5), outcomes(accepted));
-            assertMoved(before, after, kind.tag, client, accepted, kernelDelta);
+            assertMoved(before, after, transport.displayName(), client, accepted, kernelDelta);
             assertEquals(1, kernelDelta.cookieReqd(), kernelDelta.toString());
-            System.out.println("measured (first flights, " + kind.tag + "): moved " + moved(before, after)
-                    + "; kernel delta " + kernelDelta);
+            System.out.println("measured (first flights, " + transport.displayName() + "): moved "
+                    + moved(before, after) + "; kernel delta " + kernelDelta);
             assertEquals(4, after.kernel.get("tfo.kernel.active") - before.kernel.get("tfo.kernel.active"));
         }
     }
@@ -202,7 +203,7 @@ class TfoMetricsNetnsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TfoMetrics metrics = new TfoMetrics(TfoBackoff.builder().build());
         metrics.bindTo(registry);
-        try (Echo echo = new Echo(Kind.EPOLL)) {
+        try (Echo echo = new Echo(TestTransport.EPOLL)) {
             InetSocketAddress server = echo.serve(freshIp(), metrics.serverOptions());
             Reading before = new Reading(registry);
             TfoCounters kernelBefore = TfoCounters.snapshot();
@@ -248,7 +249,7 @@ class TfoMetricsNetnsTest {
         metrics.bindTo(registry);
         TfoClientOptions cookieLess = TfoClientOptions.builder().backoff(backoff).noCookie(true)
                 .resultListener(metrics).build();
-        try (Echo echo = new Echo(Kind.EPOLL)) {
+        try (Echo echo = new Echo(TestTransport.EPOLL)) {
             InetSocketAddress server = echo.serve(freshIp(), metrics.serverOptions());
             Reading before = new Reading(registry);
             TfoCounters kernelBefore = TfoCounters.snapshot();
@@ -294,7 +295,7 @@ class TfoMetricsNetnsTest {
             return TfoCounters.snapshot();
         }, System::nanoTime);
         metrics.bindTo(registry);
-        try (Echo echo = new Echo(Kind.EPOLL)) {
+        try (Echo echo = new Echo(TestTransport.EPOLL)) {
             InetSocketAddress server = echo.serve(freshIp(), metrics.serverOptions());
             int readsBefore = reads.get();
             Map<String, Double> before = PrometheusText.parse(registry.scrape());
