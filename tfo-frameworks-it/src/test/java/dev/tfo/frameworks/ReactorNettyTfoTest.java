@@ -15,7 +15,7 @@ import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufMono;
 import reactor.netty.DisposableServer;
@@ -24,7 +24,9 @@ import reactor.netty.http.HttpResources;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,6 +34,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import static dev.tfo.frameworks.Witness.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,58 +57,52 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReactorNettyTfoTest {
     private static final int CONNECTIONS = 3;
 
+    /** Event loop groups of ours, one per transport, that clients {@code runOn}. */
+    private static final Map<TestTransport, EventLoopGroup> GROUPS = new EnumMap<>(TestTransport.class);
+
     @AfterAll
     static void disposeReactorResources() {
         HttpResources.disposeLoopsAndConnectionsLater().block(WAIT);
-        if (epollGroup != null) {
-            epollGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        GROUPS.values().forEach(g -> g.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly());
     }
 
-    /** How the client picks its transport: Reactor Netty's own default, or an epoll group of ours. */
-    enum Transport {
-        /**
-         * Reactor Netty's default: io_uring when its native library is on the class path (Reactor Netty 1.3 on
-         * Netty 4.2, as here), epoll on Netty 4.1 (which has no built-in io_uring).
-         */
-        DEFAULT("127.0.0.11"),
-        /** {@code runOn} an epoll event loop group. */
-        EPOLL("127.0.0.21");
-
-        final String serverIp;
-
-        Transport(String serverIp) {
-            this.serverIp = serverIp;
-        }
-
-        Class<? extends Channel> channelType() {
-            return this == EPOLL || TestTransport.IO_URING.declaredAbsence().isPresent()
-                    ? TestTransport.EPOLL.channel() : TestTransport.IO_URING.channel();
-        }
-
-        HttpClient apply(HttpClient client) {
-            return this == EPOLL ? client.runOn(epollGroup()) : client;
-        }
+    /**
+     * The transport Reactor Netty picks by itself: io_uring when its native library is on the class path (Reactor
+     * Netty 1.3 on Netty 4.2, as here), epoll on Netty 4.1 (which has no built-in io_uring).
+     */
+    private static TestTransport reactorDefault() {
+        return TestTransport.IO_URING.declaredAbsence().isPresent() ? TestTransport.EPOLL : TestTransport.IO_URING;
     }
 
-    private static EventLoopGroup epollGroup;
-
-    private static synchronized EventLoopGroup epollGroup() {
-        if (epollGroup == null) {
-            epollGroup = TestTransport.EPOLL.newGroup(1);
-        }
-        return epollGroup;
+    /** Our event loop group of {@code transport} (io_uring on Netty 4.1: the declared skip). */
+    private static synchronized EventLoopGroup group(TestTransport transport) {
+        return GROUPS.computeIfAbsent(transport, t -> t.newGroup(1));
     }
 
+    /** The recipe on Reactor Netty's own event loops: its default transport, {@link #reactorDefault()}. */
+    @Test
+    void getRidesInTheSynFromTheSecondConnectionOn() throws Exception {
+        getRidesInTheSyn("default loops", "127.0.0.11", FrameworkTfo::reactorNettyClient, reactorDefault());
+    }
+
+    /** The recipe {@code runOn} an event loop group of ours, of each transport that does TFO. */
     @ParameterizedTest
-    @EnumSource(Transport.class)
-    void getRidesInTheSynFromTheSecondConnectionOn(Transport transport) throws Exception {
-        try (Scene scene = new Scene(transport.serverIp, null);
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void getOnOurEventLoopsRidesInTheSynFromTheSecondConnectionOn(TestTransport transport) throws Exception {
+        EventLoopGroup group = group(transport);
+        // A server address per transport: cookies are cached per destination IP.
+        getRidesInTheSyn("runOn " + transport, transport.loopbackAddress(21),
+                () -> FrameworkTfo.reactorNettyClient().runOn(group), transport);
+    }
+
+    private static void getRidesInTheSyn(String loops, String serverIp, Supplier<HttpClient> client,
+            TestTransport transport) throws Exception {
+        try (Scene scene = new Scene(serverIp, null);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
             for (int i = 0; i < CONNECTIONS; i++) {
-                Exchange x = scene.exchange(transport.apply(FrameworkTfo.reactorNettyClient()), transport.channelType(),
+                Exchange x = scene.exchange(client.get(), transport.channel(),
                         c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
-                String what = "GET #" + (i + 1) + " (" + transport + ")";
+                String what = "GET #" + (i + 1) + " (" + loops + ", " + transport + ")";
                 assertEquals("hello", x.body, what);
                 if (i == 0) {
                     Witness.assertCookieRequest(what, x.syn, x.client, x.server, x.delta);
@@ -131,7 +128,7 @@ class ReactorNettyTfoTest {
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
             for (int i = 0; i < CONNECTIONS; i++) {
                 Exchange x = scene.exchange(FrameworkTfo.reactorNettyClient().secure(s -> s.sslContext(clientTls)),
-                        Transport.DEFAULT.channelType(),
+                        reactorDefault().channel(),
                         c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
                 String what = "HTTPS GET #" + (i + 1);
                 assertEquals("hello", x.body, what);
@@ -159,11 +156,11 @@ class ReactorNettyTfoTest {
         String order = "{\"order\":42,\"amount\":\"100.00\"}";
         try (Scene scene = new Scene("127.0.0.13", null);
              Capture capture = Capture.here("lo", "tcp port " + scene.port())) {
-            Exchange warmUp = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType(),
+            Exchange warmUp = scene.exchange(FrameworkTfo.reactorNettyClient(), reactorDefault().channel(),
                     c -> c.get().uri(scene.url("/hello")).responseContent().aggregate().asString(), capture);
             Witness.assertCookieRequest("GET before the POST", warmUp.syn, warmUp.client, warmUp.server, warmUp.delta);
 
-            Exchange post = scene.exchange(FrameworkTfo.reactorNettyClient(), Transport.DEFAULT.channelType(),
+            Exchange post = scene.exchange(FrameworkTfo.reactorNettyClient(), reactorDefault().channel(),
                     c -> c.post().uri(scene.url("/orders")).send(ByteBufMono.fromString(Mono.just(order)))
                             .responseContent().aggregate().asString(), capture);
             assertEquals("accepted " + order, post.body, "the POST was processed");

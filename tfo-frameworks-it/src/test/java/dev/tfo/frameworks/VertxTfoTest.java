@@ -55,7 +55,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -124,39 +124,31 @@ class VertxTfoTest {
         }
     }
 
-    /** Vert.x's native transport under the recipe; each has its own server addresses (cookies are per IP). */
-    enum Native {
-        EPOLL("127.0.0.31", "127.0.0.33"),
-        IO_URING("127.0.0.32", "127.0.0.34");
-
-        final String echoIp;
-        final String httpIp;
-
-        Native(String echoIp, String httpIp) {
-            this.echoIp = echoIp;
-            this.httpIp = httpIp;
+    /**
+     * Vert.x's own native transport of the test's transport ({@code Transport.EPOLL}, {@code Transport.IO_URING}:
+     * Vert.x names them as {@link TestTransport} does), which the recipe wraps.
+     */
+    static Transport vertxTransport(TestTransport transport) {
+        Transport t;
+        try {
+            t = (Transport) Transport.class.getField(transport.name()).get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(transport + ": Vert.x has no transport " + transport.name(), e);
         }
-
-        Transport vertx() {
-            Transport t = this == EPOLL ? Transport.EPOLL : Transport.IO_URING;
-            assertNotNull(t, this + ": Vert.x found no " + this + " transport on the class path");
-            assertTrue(t.available(), this + ": " + t.unavailabilityCause());
-            return t;
-        }
-
-        Class<? extends Channel> channelType() {
-            return (this == EPOLL ? TestTransport.EPOLL : TestTransport.IO_URING).channel();
-        }
+        assertNotNull(t, transport + ": Vert.x found no " + transport + " transport on the class path");
+        assertTrue(t.available(), transport + ": " + t.unavailabilityCause());
+        return t;
     }
 
     // ---- NetClient ---------------------------------------------------------------------------------------------
 
     /** Connect, then write (from the connect's completion, the Vert.x way): from the 2nd connection the write rides. */
     @ParameterizedTest
-    @EnumSource(Native.class)
-    void netClientWriteRidesInTheSynFromTheSecondConnectionOn(Native transport) throws Exception {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void netClientWriteRidesInTheSynFromTheSecondConnectionOn(TestTransport transport) throws Exception {
+        String ip = transport.loopbackAddress(31); // a server address per transport: cookies are cached per IP
         BlockingQueue<TfoResult> serverResults = new LinkedBlockingQueue<>();
-        Channel listener = listen(transport.echoIp, serverResults, EchoHandlers::echo);
+        Channel listener = listen(ip, serverResults, EchoHandlers::echo);
         int port = Witness.localPort(listener);
         try (Client client = new Client(transport);
              Capture capture = Capture.here("lo", "tcp port " + port)) {
@@ -169,7 +161,7 @@ class VertxTfoTest {
                 TfoCounters before = TfoCounters.snapshot();
                 CompletableFuture<byte[]> echoed = new CompletableFuture<>();
                 ByteArrayOutputStream received = new ByteArrayOutputStream();
-                NetSocket socket = await(net.connect(port, transport.echoIp).compose(so -> {
+                NetSocket socket = await(net.connect(port, ip).compose(so -> {
                     so.handler(buf -> {
                         received.writeBytes(buf.getBytes());
                         if (received.size() >= request.length) {
@@ -179,7 +171,7 @@ class VertxTfoTest {
                     return so.write(Buffer.buffer(request)).map(so);
                 }));
                 assertArrayEquals(request, echoed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS), what + ": echoed");
-                Conn conn = client.next(what, transport.channelType());
+                Conn conn = client.next(what, transport.channel());
                 // The socket stays open until closed here: the verdict cannot race a close.
                 TfoResult result = verdict(what, conn);
                 TfoResult serverResult = serverResults.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -203,16 +195,17 @@ class VertxTfoTest {
 
     /** {@code HttpClient} GET, a new connection per request: from the 2nd request on the GET rides in the SYN. */
     @ParameterizedTest
-    @EnumSource(Native.class)
-    void httpClientGetRidesInTheSynFromTheSecondConnectionOn(Native transport) throws Exception {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void httpClientGetRidesInTheSynFromTheSecondConnectionOn(TestTransport transport) throws Exception {
+        String ip = transport.loopbackAddress(33); // a server address per transport: cookies are cached per IP
         try (Client client = new Client(transport);
-             NettyHttp server = new NettyHttp(transport.httpIp, null, client::verdictInFlight);
+             NettyHttp server = new NettyHttp(ip, null, client::verdictInFlight);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             HttpClient http = client.vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
             List<Exchange> gets = new ArrayList<>();
             for (int i = 0; i < CONNECTIONS; i++) {
                 gets.add(client.exchange("Vert.x HttpClient GET #" + (i + 1) + " (" + transport + ")",
-                        transport.channelType(), server, capture, () -> send(http, HttpMethod.GET, server, "/hello", null)));
+                        transport.channel(), server, capture, () -> send(http, HttpMethod.GET, server, "/hello", null)));
             }
             await(http.close());
             for (int i = 0; i < CONNECTIONS; i++) {
@@ -230,14 +223,14 @@ class VertxTfoTest {
     @Test
     void httpClientPostDoesNotRideInTheSyn() throws Exception {
         String order = "{\"order\":42,\"amount\":\"100.00\"}";
-        try (Client client = new Client(Native.EPOLL);
+        try (Client client = new Client(TestTransport.EPOLL);
              NettyHttp server = new NettyHttp("127.0.0.35", null, client::verdictInFlight);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             HttpClient http = client.vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
-            Exchange warmUp = client.exchange("GET before the POST", Native.EPOLL.channelType(), server, capture,
+            Exchange warmUp = client.exchange("GET before the POST", TestTransport.EPOLL.channel(), server, capture,
                     () -> send(http, HttpMethod.GET, server, "/hello", null));
             String what = "Vert.x HttpClient POST on a new connection";
-            Exchange post = client.exchange(what, Native.EPOLL.channelType(), server, capture,
+            Exchange post = client.exchange(what, TestTransport.EPOLL.channel(), server, capture,
                     () -> send(http, HttpMethod.POST, server, "/orders", order));
             await(http.close());
 
@@ -261,7 +254,7 @@ class VertxTfoTest {
         TestCertificate cert = TestCertificate.selfSigned(ip);
         SslContext serverTls = SslContextBuilder.forServer(cert.keyManagerFactory()).sslProvider(SslProvider.JDK)
                 .protocols("TLSv1.3").build();
-        try (Client client = new Client(Native.EPOLL);
+        try (Client client = new Client(TestTransport.EPOLL);
              NettyHttp server = new NettyHttp(ip, serverTls, client::verdictInFlight);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             HttpClient https = client.vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setSsl(true)
@@ -270,7 +263,7 @@ class VertxTfoTest {
             List<Exchange> gets = new ArrayList<>();
             List<String> protocols = new CopyOnWriteArrayList<>();
             for (int i = 0; i < CONNECTIONS; i++) {
-                gets.add(client.exchange("Vert.x HTTPS GET #" + (i + 1), Native.EPOLL.channelType(), server, capture,
+                gets.add(client.exchange("Vert.x HTTPS GET #" + (i + 1), TestTransport.EPOLL.channel(), server, capture,
                         () -> https.request(HttpMethod.GET, server.port(), ip, "/hello")
                                 .compose(req -> req.send().compose(res -> {
                                     protocols.add(req.connection().sslSession().getProtocol());
@@ -304,13 +297,13 @@ class VertxTfoTest {
     /** The Vert.x {@code WebClient} (over an {@code HttpClient}, keep-alive off): the same as a GET. */
     @Test
     void webClientGetRidesInTheSynFromTheSecondConnectionOn() throws Exception {
-        try (Client client = new Client(Native.EPOLL);
+        try (Client client = new Client(TestTransport.EPOLL);
              NettyHttp server = new NettyHttp("127.0.0.37", null, client::verdictInFlight);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             WebClient web = WebClient.create(client.vertx, new WebClientOptions().setKeepAlive(false));
             List<Exchange> gets = new ArrayList<>();
             for (int i = 0; i < CONNECTIONS; i++) {
-                gets.add(client.exchange("Vert.x WebClient GET #" + (i + 1), Native.EPOLL.channelType(), server,
+                gets.add(client.exchange("Vert.x WebClient GET #" + (i + 1), TestTransport.EPOLL.channel(), server,
                         capture, () -> web.get(server.port(), "127.0.0.37", "/hello").send().map(r -> r.bodyAsString())));
             }
             web.close();
@@ -330,8 +323,8 @@ class VertxTfoTest {
     @Test
     void httpClientGetToAVertxServerWithTcpFastOpen() throws Exception {
         String ip = "127.0.0.38";
-        Vertx serverVertx = Vertx.builder().withTransport(Native.EPOLL.vertx()).build();
-        try (Client client = new Client(Native.EPOLL)) {
+        Vertx serverVertx = Vertx.builder().withTransport(vertxTransport(TestTransport.EPOLL)).build();
+        try (Client client = new Client(TestTransport.EPOLL)) {
             HttpServer server = await(serverVertx.createHttpServer(new HttpServerOptions().setTcpFastOpen(true)
                     .setHost(ip).setPort(0)).requestHandler(req -> {
                         Context context = Vertx.currentContext();
@@ -345,7 +338,7 @@ class VertxTfoTest {
                 List<Exchange> gets = new ArrayList<>();
                 for (int i = 0; i < CONNECTIONS; i++) {
                     gets.add(client.exchange("Vert.x HttpClient GET to a Vert.x server #" + (i + 1),
-                            Native.EPOLL.channelType(), null, capture,
+                            TestTransport.EPOLL.channel(), null, capture,
                             () -> send(http, HttpMethod.GET, ip, port, "/hello", null)));
                 }
                 await(http.close());
@@ -533,8 +526,8 @@ class VertxTfoTest {
         private final BlockingQueue<Conn> made = new LinkedBlockingQueue<>();
         private final AtomicReference<CompletableFuture<TfoResult>> inFlight = new AtomicReference<>();
 
-        Client(Native transport) {
-            Transport tfo = FrameworkTfo.vertx(transport.vertx());
+        Client(TestTransport transport) {
+            Transport tfo = FrameworkTfo.vertx(vertxTransport(transport));
             this.vertx = Vertx.builder().withTransport(recording(tfo, made, inFlight)).build();
             assertTrue(vertx.isNativeTransportEnabled(), "Vert.x runs on its native transport");
         }

@@ -166,6 +166,21 @@ public enum TestTransport {
     }
 
     /**
+     * A loopback address of this transport's own, {@code 127.0.<ordinal>.<host>}: the kernel caches TFO cookies
+     * per destination IP, so a scenario that runs once per transport gives each run a server address of its own
+     * (epoll's is {@code 127.0.0.<host>}). Any address in {@code 127.0.0.0/8} is on {@code lo}.
+     *
+     * @param host the scenario's last octet, 1 to 254
+     * @return e.g. {@code 127.0.1.31} for io_uring and host 31
+     */
+    public String loopbackAddress(int host) {
+        if (host < 1 || host > 254) {
+            throw new IllegalArgumentException("host: 1 to 254, got " + host);
+        }
+        return "127.0." + ordinal() + "." + host;
+    }
+
+    /**
      * Why this transport does not exist on the Netty line of the class path, if it does not.
      *
      * @return {@value #NO_IO_URING_ON_41} for io_uring on Netty 4.1, else empty

@@ -33,6 +33,17 @@ class TestTransportTest {
     }
 
     @Test
+    void eachTransportHasLoopbackAddressesOfItsOwn() {
+        assertEquals("127.0.0.31", TestTransport.EPOLL.loopbackAddress(31));
+        assertEquals("127.0.1.31", TestTransport.IO_URING.loopbackAddress(31));
+        assertEquals("127.0.2.254", TestTransport.NIO.loopbackAddress(254));
+        assertEquals(TestTransport.values().length, java.util.Arrays.stream(TestTransport.values())
+                .map(t -> t.loopbackAddress(1)).distinct().count());
+        assertThrows(IllegalArgumentException.class, () -> TestTransport.EPOLL.loopbackAddress(0));
+        assertThrows(IllegalArgumentException.class, () -> TestTransport.EPOLL.loopbackAddress(255));
+    }
+
+    @Test
     void theNettyLineOfTheClassPathIsTheOneTheBuildAskedFor() {
         String expected = System.getProperty("tfo.expectedNettyVersion");
         assertEquals(expected, TestTransport.nettyVersion());
