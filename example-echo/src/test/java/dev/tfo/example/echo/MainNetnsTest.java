@@ -7,10 +7,11 @@ import dev.tfo.TfoSupport;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.Host;
 import dev.tfo.testkit.HostProcess;
+import dev.tfo.testkit.TestTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.NetworkInterface;
 import java.net.URI;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.function.ToLongFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,18 +70,18 @@ class MainNetnsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "io_uring"})
-    void selfConnectCarriesDataInTheSynFromTheSecondConnection(String transport) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void selfConnectCarriesDataInTheSynFromTheSecondConnection(TestTransport transport) {
         assertDataInSynFromTheSecondConnection(Cli.run("-l", "-p", "0", "--count", "3", "--json",
-                "--transport", transport));
+                "--transport", transport.displayName()));
     }
 
     /** The same, the way every Netty user writes a client: connect, then write once active. */
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "io_uring"})
-    void connectThenWriteCarriesDataInTheSynFromTheSecondConnection(String transport) {
+    @MethodSource("dev.tfo.testkit.TestTransport#tfoCapable")
+    void connectThenWriteCarriesDataInTheSynFromTheSecondConnection(TestTransport transport) {
         assertDataInSynFromTheSecondConnection(Cli.run("-l", "-p", "0", "--count", "3", "--json",
-                "--transport", transport, "--connect-then-write"));
+                "--transport", transport.displayName(), "--connect-then-write"));
     }
 
     private static void assertDataInSynFromTheSecondConnection(Cli cli) {
@@ -133,10 +135,15 @@ class MainNetnsTest {
      * {@code -l --metrics}: the meters printed at exit count the outcomes the run reported, on both sides, and
      * the kernel meters are the namespace's counters; the client's hit rate is 2/3.
      */
+    static Stream<Arguments> transportsAndModes() {
+        return Stream.of("first flight", "connect then write")
+                .flatMap(mode -> TestTransport.tfoCapable().stream().map(t -> Arguments.of(t, mode)));
+    }
+
     @ParameterizedTest
-    @CsvSource({"epoll,first flight", "io_uring,first flight", "epoll,connect then write",
-        "io_uring,connect then write"})
-    void selfConnectMetricsCountTheOutcomesAndTheKernelCounters(String transport, String mode) {
+    @MethodSource("transportsAndModes")
+    void selfConnectMetricsCountTheOutcomesAndTheKernelCounters(TestTransport under, String mode) {
+        String transport = under.displayName();
         List<String> args = new ArrayList<>(List.of("-s", freshIp(), "-l", "-p", "0", "--count", "3", "--json",
                 "--metrics", "--transport", transport));
         if (mode.equals("connect then write")) {
