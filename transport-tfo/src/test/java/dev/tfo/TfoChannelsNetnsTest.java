@@ -18,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -417,13 +419,24 @@ class TfoChannelsNetnsTest {
                         }
                     }), options);
 
-            // at once, racing the registration
-            cancelAndCheck(b, server, channels, "at once");
+            // at once: before the registration (every event loop held until the cancel, so that the connect to a
+            // loopback server, quick as it is, cannot finish first)
+            CountDownLatch hold = new CountDownLatch(1);
+            for (EventExecutor loop : echo.group) {
+                loop.execute(() -> {
+                    try {
+                        hold.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            cancelAndCheck(b, server, channels, "at once", hold::countDown);
 
             // the connect pending: no cookie yet, and the plain SYN is dropped
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport",
                     String.valueOf(server.getPort()), "--syn", "-j", "DROP")) {
-                cancelAndCheck(b, server, channels, "connect pending", drop);
+                cancelAndCheck(b, server, channels, "connect pending", () -> { }, drop);
             }
 
             // during the handshake of a deferred connect that is the backoff's probe; its SYN with data dropped
@@ -432,7 +445,7 @@ class TfoChannelsNetnsTest {
             clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport",
                     String.valueOf(server.getPort()), "--syn", "-m", "length", "--length", "81:65535", "-j", "DROP")) {
-                cancelAndCheck(b, server, channels, "handshake in flight", drop);
+                cancelAndCheck(b, server, channels, "handshake in flight", () -> { }, drop);
             }
             assertNotNull(backoff.skipReason(server), "the cancelled probe taught nothing: still waiting for a probe");
 
@@ -447,7 +460,7 @@ class TfoChannelsNetnsTest {
     }
 
     private static void cancelAndCheck(Bootstrap b, SocketAddress server, List<Channel> channels, String moment,
-                                       Rule... drops) throws Exception {
+                                       Runnable afterCancel, Rule... drops) throws Exception {
         int before = channels.size();
         ByteBuf data = ascii("first flight " + moment);
         Future<Channel> f = TfoBootstraps.connect(b, server, data);
@@ -455,7 +468,9 @@ class TfoChannelsNetnsTest {
             Rule drop = drops[0];
             dev.tfo.testkit.Wait.until("a SYN dropped (" + moment + ")", Duration.ofSeconds(10), () -> drop.packets() > 0);
         }
-        assertTrue(f.cancel(false), moment + ": cancelled");
+        boolean cancelled = f.cancel(false);
+        afterCancel.run();
+        assertTrue(cancelled, moment + ": cancelled");
         dev.tfo.testkit.Wait.until("the channel of '" + moment + "' registered", Duration.ofSeconds(10),
                 () -> channels.size() > before || data.refCnt() == 0);
         if (channels.size() > before) {
