@@ -14,9 +14,11 @@ import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * One {@link TfoBootstraps#connect}: register a channel, make sure its pipeline starts with a {@link SynGate},
- * connect, write and flush the first flight (the gate holds it until it can ride in the SYN), and complete the
- * caller's promise once the handshake verdict and the write are both in.
+ * One {@link TfoBootstraps#connect}: register a channel, make sure its pipeline starts with a first-flight
+ * {@link SynGate}, write and flush the first flight, connect, and complete the caller's promise once the handshake
+ * verdict and the write are both in. As hand-written Netty TFO does: the write is queued before the connect, Netty
+ * sends it in the SYN as it connects (the gate holds the flush until the connect completed), and the gate adds one
+ * look at {@code tcp_info}, the proof.
  *
  * <p>Ownership of the first flight: the connector's until it is written to the channel (it releases it when
  * registration fails or the caller cancels first), the channel's afterwards (the gate and Netty release it on
@@ -96,18 +98,17 @@ final class FirstFlightConnector {
         }
         SynGate gate;
         try {
-            gate = SynGate.install(channel, options, SocketOps.NATIVE);
+            gate = SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
         } catch (RuntimeException e) {
             releaseFirstFlight();
             channel.close();
             promise.tryFailure(e);
             return;
         }
-        gate.admitFirstFlight();
         ByteBuf data = firstFlight;
         firstFlight = null; // the channel owns it now
-        // Written and flushed before the connect: the gate holds it, so the SYN of a deferred connect leaves
-        // with it at once (and an SslHandler wraps its ClientHello now, which then rides in the SYN).
+        // Written before the connect (an SslHandler wraps its ClientHello now, which then rides in the SYN); the
+        // gate keeps the flush until the connect completed.
         ChannelFuture write = channel.writeAndFlush(data);
         ChannelFuture connect = channel.connect(remote);
         // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in

@@ -62,6 +62,11 @@ import java.util.concurrent.TimeUnit;
  * failed). A connect the kernel did not defer goes from {@code CONNECTING} to {@code DONE} when Netty
  * completes it, which is at the end of the handshake.
  *
+ * <p>The first flight of {@link TfoBootstraps#connect} ({@link Mode#FIRST_FLIGHT}) takes Netty's own way instead,
+ * as hand-written Netty TFO does: the writes pass before the connect, Netty's {@code TCP_FASTOPEN_CONNECT} sends
+ * the first of them in the SYN as it connects, and the gate holds the flush until the connect completed, counts
+ * what rode (the write's progress) and watches the handshake as above.
+ *
  * <p>A channel nobody set up for TFO is watched by a {@link HandshakeObserver} instead ({@link TfoResult#of}).
  */
 @ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
@@ -80,10 +85,25 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     private enum State { NEW, CONNECTING, DEFERRED, SYN_SENT, DONE }
 
+    /** What a gate does with the writes before its SYN; fixed when the gate is made. */
+    enum Mode {
+        /** Connect, then write: the writes wait for the SYN of a deferred connect, which carries what the policy admits. */
+        CONNECT_THEN_WRITE,
+        /** A first flight Netty sends in the SYN at connect (its own TCP_FASTOPEN_CONNECT): the writes pass at once. */
+        FIRST_FLIGHT,
+        /** A first flight Netty cannot send (its client TFO was off at startup, or no cookie): a deferred connect. */
+        FIRST_FLIGHT_DEFERRED;
+
+        boolean holdsWrites() {
+            return this != FIRST_FLIGHT;
+        }
+    }
+
     private final Channel channel;
     private final SocketOps ops;
     private final TfoClientOptions options;
     private final Verdict verdict;
+    private final Mode mode;
     private ChannelHandlerContext ctx;
     /** While {@code ctx.connect} runs: a connect that completes inside it was deferred by the kernel (epoll). */
     private boolean inConnect;
@@ -92,8 +112,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     /** Why no data rides (or rode) in the SYN; {@code null} while it may. */
     private String notAttempted;
     private boolean backoffSkipped;
-    /** The caller of {@link TfoBootstraps#connect} vouched for its first flight: no policy applies. */
-    private boolean admitAll;
     private boolean flushPending;
     private boolean closeSeen;
     /** Came back once after a removal; {@link #detached}: removed for good. */
@@ -118,15 +136,16 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private Future<?> kick;
     private Future<?> timeout;
 
-    SynGate(Channel channel, TfoClientOptions options, SocketOps ops) {
-        this(channel, options, ops, new Verdict(channel));
+    SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
+        this(channel, options, ops, new Verdict(channel), mode);
     }
 
-    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict) {
+    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict, Mode mode) {
         this.channel = channel;
         this.options = options;
         this.ops = ops;
         this.verdict = verdict;
+        this.mode = mode;
     }
 
     /**
@@ -138,12 +157,26 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      * @throws IllegalStateException    when the channel is already connected
      */
     static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
+        return install(channel, options, ops, Mode.CONNECT_THEN_WRITE);
+    }
+
+    /**
+     * The gate of a {@link TfoBootstraps#connect}, whose first flight the caller vouched for: Netty's own TFO connect
+     * where it can. A connect-then-write gate that has seen nothing yet (the bootstrap's) gives way to it.
+     */
+    static SynGate installForFirstFlight(Channel channel, TfoClientOptions options, SocketOps ops) {
+        boolean netty = ops.nettySendsFirstWrite(channel) && !options.noCookie();
+        return install(channel, options, ops, netty ? Mode.FIRST_FLIGHT : Mode.FIRST_FLIGHT_DEFERRED);
+    }
+
+    private static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
         if (!(channel instanceof SocketChannel)) {
             throw new IllegalArgumentException("channel: " + channel.getClass().getName()
                     + " is not a TCP SocketChannel");
         }
         SynGate existing = channel.attr(KEY).get();
-        if (existing != null) {
+        if (existing != null && (mode == Mode.CONNECT_THEN_WRITE || existing.mode != Mode.CONNECT_THEN_WRITE
+                || !existing.untouched())) {
             return existing;
         }
         if (channel.isActive()) {
@@ -152,8 +185,13 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         Verdict mine = new Verdict(channel);
         Verdict observed = channel.attr(Verdict.KEY).setIfAbsent(mine);
-        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine);
+        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine, mode);
         channel.attr(KEY).set(gate);
+        if (existing != null) {
+            existing.detached = true; // steps aside for good: its handlerRemoved leaves the verdict to the new gate
+            channel.pipeline().replace(existing, NAME, gate);
+            return gate;
+        }
         HandshakeObserver observer = channel.pipeline().get(HandshakeObserver.class);
         if (observer != null) {
             channel.pipeline().replace(observer, NAME, gate);
@@ -163,14 +201,14 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         return gate;
     }
 
+    /** Nothing passed this gate yet: no write, no connect. */
+    private boolean untouched() {
+        return state == State.NEW && held == null && firstSpeaker == 0 && !detached;
+    }
+
     /** The gate of a channel, or {@code null}. */
     static SynGate of(Channel channel) {
         return channel.attr(KEY).get();
-    }
-
-    /** The first flight of {@link TfoBootstraps#connect}: the caller vouched that it is safe to replay. */
-    void admitFirstFlight() {
-        admitAll = true;
     }
 
     /** Closes at once, even in SYN_SENT with data out (a cancelled {@link TfoBootstraps#connect}). */
@@ -279,12 +317,23 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             notAttempted = options.backoff().skipReason(remote);
             backoffSkipped = notAttempted != null;
         }
-        if (notAttempted == null) {
-            notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
-        }
         if (firstSpeaker == 1 && remote != null) {
             options.destinations().recordFirstSpeaker(remote, false); // written before the connect: a first flight
         }
+        if (notAttempted == null && mode == Mode.FIRST_FLIGHT) {
+            // Netty sends the first flight, already queued, in the SYN (sendto(MSG_FASTOPEN)) as it connects.
+            ops.sendFirstWriteAtConnect(channel);
+            ctx.connect(remoteAddress, localAddress, ctx.newPromise().addListener(
+                    new NettyFastOpenConnect(remoteAddress, localAddress, promise)));
+            return;
+        }
+        if (notAttempted == null) {
+            notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
+        }
+        connectWatched(remoteAddress, localAddress, promise);
+    }
+
+    private void connectWatched(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
         promise.addListener(this);
         inConnect = true;
         try {
@@ -294,16 +343,51 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
     }
 
+    /**
+     * The connect of {@link Mode#FIRST_FLIGHT}: a kernel whose client TFO was switched off since Netty looked fails
+     * it ({@code EOPNOTSUPP}); the connect is then made again, plain, and its result says why. Else as any connect.
+     */
+    private final class NettyFastOpenConnect implements ChannelFutureListener {
+        private final SocketAddress remoteAddress;
+        private final SocketAddress localAddress;
+        private final ChannelPromise promise;
+
+        NettyFastOpenConnect(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
+            this.remoteAddress = remoteAddress;
+            this.localAddress = localAddress;
+            this.promise = promise;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            if (!future.isSuccess() && state == State.CONNECTING && channel.isOpen()
+                    && (notAttempted = ops.synDataRefusal(channel)) != null) {
+                connectWatched(remoteAddress, localAddress, promise); // plain, this time
+                return;
+            }
+            SynGate.this.operationComplete(future);
+            if (future.isSuccess()) {
+                promise.trySuccess();
+            } else {
+                promise.tryFailure(future.cause());
+            }
+        }
+    }
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (firstSpeaker == 0) {
             spoke(false);
         }
         if (state.compareTo(State.DEFERRED) <= 0) {
-            if (held == null) {
-                held = new HeldWrites();
+            if (mode.holdsWrites()) {
+                if (held == null) {
+                    held = new HeldWrites();
+                }
+                held.add(msg, promise);
+            } else {
+                ctx.write(msg, namingFailures(promise)); // Netty sends the first buffer in the SYN as it connects
             }
-            held.add(msg, promise);
             return;
         }
         if (state == State.SYN_SENT) {
@@ -410,13 +494,24 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (!future.isSuccess()) {
             // The connect future tells the caller; the held writes fail with the same cause.
             fail(future.cause(), Failure.CONNECT);
+            if (!mode.holdsWrites()) {
+                ctx.close(); // the first flight waits in Netty's outbound buffer: fail it, as Bootstrap would close
+            }
+            return;
+        }
+        if (synBytes > 0) {
+            // Netty's sendto(MSG_FASTOPEN) put the first flight in the SYN: connected at once, the handshake in flight.
+            bytesOut = true;
+            startWatching();
+            releaseHeld(flushPending);
             return;
         }
         // On epoll a connect completes inside ctx.connect only when the kernel deferred it (nothing sent yet);
         // elsewhere (io_uring) tcp_info tells: still SYN_SENT with no segment out.
-        boolean deferredAtOnce = notAttempted == null && inConnect && ops.immediateConnectIsDeferred(channel);
+        boolean defers = notAttempted == null && mode.holdsWrites();
+        boolean deferredAtOnce = defers && inConnect && ops.immediateConnectIsDeferred(channel);
         TcpInfo info = deferredAtOnce ? null : ops.tcpInfo(channel);
-        if (notAttempted == null && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
+        if (defers && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
             state = State.DEFERRED;
             if (detached) {
                 notAttempted = REMOVED; // nothing guards the next write any more: start the handshake now
@@ -458,7 +553,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         try {
             if (data != null && data.isReadable()) {
                 int length = data.readableBytes();
-                offered = admitAll ? length
+                offered = mode != Mode.CONNECT_THEN_WRITE ? length
                         : SynDataPolicies.admit(options.synDataPolicy(), data, data.readerIndex(), length);
                 if (offered == 0) {
                     notAttempted = "the first write (" + length + " bytes) stayed out of the SYN: "
@@ -517,12 +612,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     private void pass(Object msg, ChannelPromise promise) {
         if (state == State.SYN_SENT && synBytes > 0 && msg instanceof ByteBuf && !((ByteBuf) msg).isReadable()) {
             ((ByteBuf) msg).release();
-            if (!promise.isVoid()) {
-                if (carried == null) {
-                    carried = new ArrayList<>(2);
-                }
-                carried.add(promise);
-            }
+            carry(promise);
             return;
         }
         if (state == State.SYN_SENT) {
@@ -530,6 +620,16 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             promise = namingFailures(promise);
         }
         ctx.write(msg, promise);
+    }
+
+    /** A write whose bytes rode in the SYN: it completes when the handshake does. */
+    private void carry(ChannelPromise promise) {
+        if (!promise.isVoid()) {
+            if (carried == null) {
+                carried = new ArrayList<>(2);
+            }
+            carried.add(promise);
+        }
     }
 
     /**
@@ -554,7 +654,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
         @Override
         public void operationProgressed(ChannelProgressiveFuture future, long progress, long total) {
-            if (state == State.SYN_SENT && channel.isOpen()) {
+            if (state == State.CONNECTING) {
+                synBytes = (int) progress; // Netty's sendto(MSG_FASTOPEN) at connect: these rode in the SYN
+            } else if (state == State.SYN_SENT && channel.isOpen()) {
                 run(); // the kernel took bytes after the SYN: the handshake is over
             }
         }
@@ -565,6 +667,10 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                 run(); // the kernel took (or refused) the bytes: tcp_info tells if the handshake is over
             }
             if (f.isSuccess()) {
+                if (state == State.CONNECTING) {
+                    carry(user); // it rode whole in the SYN of Netty's connect: done when the handshake is
+                    return;
+                }
                 settleCarried(null);
                 user.trySuccess();
                 return;
