@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 
@@ -24,13 +25,19 @@ import java.nio.channels.ClosedChannelException;
  * registration fails or the caller cancels first), the channel's afterwards (the gate and Netty release it on
  * every path). A cancel of the returned future at any moment closes the channel, which fails whatever is
  * pending; a cancelled or locally closed connection teaches the backoff nothing.
+ *
+ * <p>One object listens to everything a connect waits for (the registration, the caller's cancel, the write, the
+ * verdict): no listener object per future.
  */
-final class FirstFlightConnector {
+final class FirstFlightConnector implements GenericFutureListener<Future<Object>>, Runnable {
     private final Channel channel;
     private final SocketAddress remote;
     private final TfoClientOptions options;
     private final Promise<Channel> promise;
     private ByteBuf firstFlight;
+    private SynGate gate;
+    private ChannelFuture write;
+    private ChannelFuture connect;
 
     private FirstFlightConnector(Channel channel, SocketAddress remote, ByteBuf firstFlight, TfoClientOptions options,
                                  Promise<Channel> promise) {
@@ -68,24 +75,36 @@ final class FirstFlightConnector {
         }
         Promise<Channel> promise = channel.eventLoop().newPromise();
         FirstFlightConnector connector = new FirstFlightConnector(channel, remote, firstFlight, options, promise);
-        promise.addListener(connector::promiseDone);
-        registration.addListener(connector::registered);
+        promise.addListener(connector);
+        registration.addListener(connector);
         return promise;
     }
 
-    /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
-    private void promiseDone(Future<? super Channel> f) {
-        if (f.isCancelled()) {
-            SynGate gate = SynGate.of(channel);
-            if (gate != null) {
-                gate.abort(); // at once, even with data out in a SYN
-            } else {
-                channel.close();
+    @Override
+    public void operationComplete(Future<Object> future) {
+        Object f = future;
+        if (f == promise) {
+            if (future.isCancelled()) {
+                cancelled();
             }
+        } else if (f == write) {
+            gate.whenDecided(this); // a gate removed from the pipeline may decide later
+        } else {
+            registered(future);
         }
     }
 
-    private void registered(Future<? super Void> registration) {
+    /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
+    private void cancelled() {
+        SynGate g = SynGate.of(channel);
+        if (g != null) {
+            g.abort(); // at once, even with data out in a SYN
+        } else {
+            channel.close();
+        }
+    }
+
+    private void registered(Future<?> registration) {
         if (!registration.isSuccess()) {
             releaseFirstFlight();
             promise.tryFailure(registration.cause());
@@ -96,7 +115,6 @@ final class FirstFlightConnector {
             channel.close();
             return;
         }
-        SynGate gate;
         try {
             gate = SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
         } catch (RuntimeException e) {
@@ -109,15 +127,15 @@ final class FirstFlightConnector {
         firstFlight = null; // the channel owns it now
         // Written before the connect (an SslHandler wraps its ClientHello now, which then rides in the SYN); the
         // gate keeps the flush until the connect completed.
-        ChannelFuture write = channel.writeAndFlush(data);
-        ChannelFuture connect = channel.connect(remote);
-        // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in
-        // (a gate removed from the pipeline may decide later, hence whenDecided).
-        write.addListener(w -> gate.whenDecided(() -> done(write, connect, gate)));
+        write = channel.writeAndFlush(data);
+        connect = channel.connect(remote);
+        // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in.
+        write.addListener(this);
     }
 
     /** The first flight is written and the verdict is in: the caller's promise completes. */
-    private void done(ChannelFuture write, ChannelFuture connect, SynGate gate) {
+    @Override
+    public void run() {
         Throwable cause = cause(gate.verdictFailure(), write, connect);
         if (cause == null) {
             if (!promise.trySuccess(channel)) {
@@ -137,8 +155,14 @@ final class FirstFlightConnector {
         }
     }
 
-    /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
+    /**
+     * The most telling failure: a bare ClosedChannelException only when nothing says more. None when the verdict
+     * is in and the flight written, even if a first connect failed (the gate connected again, plain).
+     */
     private static Throwable cause(Throwable v, Future<?> write, Future<?> connect) {
+        if (v == null && write.isSuccess()) {
+            return null;
+        }
         Throwable c = connect.isDone() ? connect.cause() : null;
         if (c != null && !(c instanceof ClosedChannelException)) {
             return c; // e.g. a channel that could not be set up
