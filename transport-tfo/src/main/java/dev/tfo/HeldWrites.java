@@ -86,9 +86,10 @@ final class HeldWrites {
 
     /**
      * Takes {@code bytes} that already left in the SYN off the leading buffers. A buffer that left whole is released
-     * here and its promise goes to {@code gate}'s writes carried by the SYN: no buffer goes to the transport empty.
+     * here and its promise goes to the {@code attempt}'s writes carried by the SYN: no buffer goes to the transport
+     * empty.
      */
-    void sent(int bytes, SynGate gate) {
+    void sent(int bytes, Attempt attempt) {
         int left = bytes;
         for (int i = 0, n = count(); i < n && left > 0; i++) {
             ByteBuf b = (ByteBuf) msg(i);
@@ -97,7 +98,7 @@ final class HeldWrites {
             left -= k;
             if (!b.isReadable()) {
                 b.release();
-                gate.carried(promise(i));
+                attempt.carry(promise(i));
                 clear(i);
             }
         }

@@ -27,8 +27,6 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  * <p>States: {@code NEW} → {@code CONNECTING} → {@code DEFERRED} (connected, no SYN sent) → {@code SYN_SENT} →
  * {@code DONE}; a connect that was not deferred goes from {@code CONNECTING} to {@code DONE} (or {@code SYN_SENT}
  * when Netty's SYN carried data). Each holds its own data: the {@link HeldWrites} until the SYN, the
- * {@link Attempt} from the connect, its {@link HandshakeWatch} from the SYN.
+ * {@link Attempt} from the connect, which from the SYN on is the {@link HandshakeWatch}.
  *
  * <p>A channel nobody set up for TFO is watched by a {@link HandshakeObserver} instead ({@link TfoResult#of}).
  */
@@ -107,37 +105,6 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         Failure(boolean remote, boolean tellAndClose) {
             this.remote = remote;
             this.tellAndClose = tellAndClose;
-        }
-    }
-
-    /** One connection attempt, from its connect until its verdict; from its SYN on, it watches the handshake. */
-    private static final class Attempt extends HandshakeWatch {
-        /** The server, or {@code null} when not a resolved IP address. */
-        final InetSocketAddress remote;
-        final SocketAddress local;
-        final long startNanos = System.nanoTime();
-        /** Why no data rides (or rode) in the SYN; {@code null} while it may. */
-        String notAttempted;
-        boolean backoffSkipped;
-        /** While {@code ctx.connect} runs: a connect that completes inside it was deferred by the kernel (epoll). */
-        boolean inConnect;
-        /** What the SYN carried; -1 when neither the gate nor Netty's connect sent data in it. */
-        int synBytes = -1;
-        /** Bytes of this connection are in the kernel while it may still be in SYN_SENT. */
-        boolean bytesOut;
-        /** Writes whose bytes all rode in the SYN (the first, then any more): they complete when the handshake does. */
-        ChannelPromise carried;
-        List<ChannelPromise> moreCarried;
-        /** A close asked for in SYN_SENT with data out: done once the handshake is over. */
-        ChannelPromise pendingClose;
-        Future<?> firstWriteWait;
-        Future<?> timeout;
-
-        Attempt(SynGate gate, SocketAddress remote, SocketAddress local) {
-            super(gate.channel, gate.ops, gate);
-            this.remote = remote instanceof InetSocketAddress && !((InetSocketAddress) remote).isUnresolved()
-                    ? (InetSocketAddress) remote : null;
-            this.local = local;
         }
     }
 
@@ -283,7 +250,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         removals = 2;
         if (state == State.NEW) {
             // Never armed: a plain connection, decided now since no connect will pass here.
-            attempt = new Attempt(this, null, null);
+            attempt = new Attempt(channel, ops, this, null, null);
             attempt.notAttempted = "the TFO handler was removed from the pipeline before the connect: a plain "
                     + "connection";
             decide(null);
@@ -321,7 +288,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             return;
         }
         state = State.CONNECTING;
-        Attempt a = attempt = new Attempt(this, remoteAddress, localAddress);
+        Attempt a = attempt = new Attempt(channel, ops, this, remoteAddress, localAddress);
         String why = ops.unsupportedReason(channel);
         if (why == null && a.remote == null) {
             why = "the remote address " + remoteAddress + " is not a resolved IP socket address";
@@ -574,7 +541,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             }
         }
         if (a.synBytes > 0) {
-            h.sent(a.synBytes, this);
+            h.sent(a.synBytes, a);
             a.bytesOut = true;
         } else if (a.notAttempted == null) {
             a.notAttempted = "the kernel sent the SYN without data (its cookie for this server was gone)";
@@ -639,43 +606,10 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         } // else channelReadComplete (a FIN read on io_uring) or channelInactive decides
     }
 
-    /** A write whose bytes rode whole in the SYN: it completes when the handshake does. */
-    void carried(ChannelPromise promise) {
-        Attempt a = attempt;
-        if (promise.isVoid()) {
-            return;
-        }
-        if (a.carried == null) {
-            a.carried = promise;
-        } else {
-            if (a.moreCarried == null) {
-                a.moreCarried = new ArrayList<>(2);
-            }
-            a.moreCarried.add(promise);
-        }
-    }
-
     /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */
     private void settleCarried(Throwable cause) {
-        Attempt a = attempt;
-        ChannelPromise first = a == null ? null : a.carried;
-        if (first == null) {
-            return;
-        }
-        List<ChannelPromise> more = a.moreCarried;
-        a.carried = null;
-        a.moreCarried = null;
-        settle(first, cause);
-        for (int i = 0; more != null && i < more.size(); i++) {
-            settle(more.get(i), cause);
-        }
-    }
-
-    private static void settle(ChannelPromise p, Throwable cause) {
-        if (cause == null) {
-            p.trySuccess();
-        } else {
-            p.tryFailure(cause);
+        if (attempt != null) {
+            attempt.settleCarried(cause);
         }
     }
 
@@ -715,7 +649,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             }
             if (f.isSuccess()) {
                 if (state == State.CONNECTING) {
-                    carried(user); // it rode whole in the SYN of Netty's connect
+                    attempt.carry(user); // it rode whole in the SYN of Netty's connect
                     return;
                 }
                 settleCarried(null);
@@ -843,18 +777,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     }
 
     private void cancelTimers() {
-        Attempt a = attempt;
-        if (a == null) {
-            return;
-        }
-        a.stop();
-        if (a.firstWriteWait != null) {
-            a.firstWriteWait.cancel(false);
-            a.firstWriteWait = null;
-        }
-        if (a.timeout != null) {
-            a.timeout.cancel(false);
-            a.timeout = null;
+        if (attempt != null) {
+            attempt.cancelTimers();
         }
     }
 
