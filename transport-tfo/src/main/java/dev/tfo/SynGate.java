@@ -254,7 +254,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             attempt.notAttempted = "the TFO handler was removed from the pipeline before the connect: a plain "
                     + "connection";
             decide(null);
-            releaseHeld(flushPending);
+            releaseHeld();
         } else if (state == State.DEFERRED) {
             startWithoutData(REMOVED); // nothing guards the next write any more
         } // CONNECTING: the connect's listener still comes; SYN_SENT: the watch decides
@@ -357,8 +357,8 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (state == State.NEW || state == State.CONNECTING) {
             flushPending = true; // before the connect completed it would fail the writes (io_uring: in flight)
         } else if (state == State.DEFERRED) {
-            sendSyn(true); // the first flush: the held writes ride in the SYN as far as the policy admits
-            releaseHeld(true);
+            flushPending = true;
+            sendSynWithHeld(); // the first flush: the held writes ride in the SYN as far as the policy admits
         } else {
             ctx.flush();
         }
@@ -451,7 +451,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (a.synBytes > 0) {
             a.bytesOut = true; // Netty's SYN carried the first flight: the handshake is in flight
             startWatching();
-            releaseHeld(flushPending);
+            releaseHeld();
             return;
         }
         // On epoll a connect completes inside ctx.connect only when the kernel deferred it (nothing sent yet);
@@ -464,8 +464,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             if (removals == 2) {
                 startWithoutData(REMOVED); // nothing guards the next write any more
             } else if (flushPending) {
-                sendSyn(true); // written and flushed before the connect completed
-                releaseHeld(true);
+                sendSynWithHeld(); // written and flushed before the connect completed
             } else if (options.firstWriteWaitNanos() == 0 || options.destinations().serverSpeaksFirst(a.remote)) {
                 startWithoutData(null); // the server speaks first: waiting for a write would only delay its answer
             } else {
@@ -479,7 +478,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         } else {
             decide(info);
         }
-        releaseHeld(flushPending);
+        releaseHeld();
     }
 
     private void firstWriteWaitOver() {
@@ -488,23 +487,14 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
     }
 
-    /** Sends a deferred connect's SYN without data, {@code why} (or the wait that ran out) in the result. */
-    private void startWithoutData(String why) {
-        if (why != null) {
-            attempt.notAttempted = why;
-        }
-        sendSyn(false);
-        releaseHeld(flushPending);
-    }
-
-    /** Sends the SYN of a deferred connect, with the admitted bytes of the held writes when flushed. */
-    private void sendSyn(boolean flushed) {
-        cancelTimers();
+    /** The first flush of a deferred connect: its SYN carries what the policy admits of the held writes. */
+    private void sendSynWithHeld() {
         Attempt a = attempt;
         HeldWrites h = held;
-        ByteBuf data = flushed && h != null ? h.leadingBytes(ctx.alloc()) : null;
-        int offered = 0;
+        ByteBuf data = h != null ? h.leadingBytes(ctx.alloc()) : null;
+        boolean gathered = data != null && !h.holds(data); // a copy of several buffers, ours to release
         try {
+            int offered = 0;
             if (data != null && data.isReadable()) {
                 int length = data.readableBytes();
                 offered = mode != Mode.CONNECT_THEN_WRITE ? length // the caller vouched for a first flight
@@ -513,16 +503,40 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                     a.notAttempted = "the first write (" + length + " bytes) stayed out of the SYN: "
                             + options.synDataPolicy() + " does not admit it as safe to replay";
                 }
-            } else if (flushed) {
+            } else {
                 a.notAttempted = h == null || h.isEmpty() ? "the first flush carried no data"
                         : "the first write is not a ByteBuf";
-            } else if (a.notAttempted == null) {
-                a.notAttempted = firstSpeaker == 2 || options.destinations().serverSpeaksFirst(a.remote)
-                        ? "the server speaks first: the handshake started without data"
-                        : "nothing was written within " + options.firstWriteWait().toMillis()
-                        + " ms of the connect (firstWriteWait): the handshake started without data";
             }
-            state = State.SYN_SENT;
+            sendSyn(data, offered);
+        } finally {
+            if (gathered) {
+                data.release();
+            }
+        }
+        releaseHeld();
+    }
+
+    /** Sends a deferred connect's SYN without data, {@code why} (or the wait that ran out) in the result. */
+    private void startWithoutData(String why) {
+        Attempt a = attempt;
+        if (why != null) {
+            a.notAttempted = why;
+        } else if (a.notAttempted == null) {
+            a.notAttempted = firstSpeaker == 2 || options.destinations().serverSpeaksFirst(a.remote)
+                    ? "the server speaks first: the handshake started without data"
+                    : "nothing was written within " + options.firstWriteWait().toMillis()
+                    + " ms of the connect (firstWriteWait): the handshake started without data";
+        }
+        sendSyn(null, 0);
+        releaseHeld();
+    }
+
+    /** Makes the kernel send a deferred connect's SYN with {@code offered} bytes of {@code data}, then watches. */
+    private void sendSyn(ByteBuf data, int offered) {
+        cancelTimers();
+        Attempt a = attempt;
+        state = State.SYN_SENT;
+        try {
             a.synBytes = ops.sendSyn(channel, data, data == null ? 0 : data.readerIndex(), offered, a.remote);
         } catch (IOException e) {
             if (e instanceof Errors.NativeIoException
@@ -535,13 +549,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             fail(new IOException("connection to " + describeRemote() + ": the kernel refused to send the SYN ("
                     + e.getMessage() + ")", e), Failure.KERNEL);
             return;
-        } finally {
-            if (data != null && !h.holds(data)) {
-                data.release(); // a gathered copy
-            }
         }
         if (a.synBytes > 0) {
-            h.sent(a.synBytes, a);
+            held.sent(a.synBytes, a);
             a.bytesOut = true;
         } else if (a.notAttempted == null) {
             a.notAttempted = "the kernel sent the SYN without data (its cookie for this server was gone)";
@@ -549,14 +559,14 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         startWatching();
     }
 
-    /** Writes what was held (minus what rode in the SYN), and flushes if asked. */
-    private void releaseHeld(boolean flush) {
+    /** Writes what was held (minus what rode in the SYN), then the flush that waited, if any. */
+    private void releaseHeld() {
         HeldWrites h = held;
         held = null;
         if (h != null) {
             h.drainInto(this);
         }
-        if (flush || flushPending) {
+        if (flushPending) {
             flushPending = false;
             ctx.flush();
         }
