@@ -6,7 +6,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
 
@@ -14,21 +16,29 @@ import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * One {@link TfoBootstraps#connect}: register a channel, make sure its pipeline starts with a {@link SynGate},
- * connect, write and flush the first flight (the gate holds it until it can ride in the SYN), and complete the
- * caller's promise once the handshake verdict and the write are both in.
+ * One {@link TfoBootstraps#connect}: register a channel, make sure its pipeline starts with a first-flight
+ * {@link SynGate}, write and flush the first flight, connect, and complete the caller's promise once the handshake
+ * verdict and the write are both in. As hand-written Netty TFO does: the write is queued before the connect, Netty
+ * sends it in the SYN as it connects (the gate holds the flush until the connect completed), and the gate adds one
+ * look at {@code tcp_info}, the proof.
  *
  * <p>Ownership of the first flight: the connector's until it is written to the channel (it releases it when
  * registration fails or the caller cancels first), the channel's afterwards (the gate and Netty release it on
  * every path). A cancel of the returned future at any moment closes the channel, which fails whatever is
  * pending; a cancelled or locally closed connection teaches the backoff nothing.
+ *
+ * <p>One object listens to everything a connect waits for (the registration, the caller's cancel, the write, the
+ * verdict): no listener object per future.
  */
-final class FirstFlightConnector {
+final class FirstFlightConnector implements GenericFutureListener<Future<Object>>, Runnable {
     private final Channel channel;
     private final SocketAddress remote;
     private final TfoClientOptions options;
     private final Promise<Channel> promise;
     private ByteBuf firstFlight;
+    private SynGate gate;
+    private ChannelFuture write;
+    private ChannelFuture connect;
 
     private FirstFlightConnector(Channel channel, SocketAddress remote, ByteBuf firstFlight, TfoClientOptions options,
                                  Promise<Channel> promise) {
@@ -40,6 +50,17 @@ final class FirstFlightConnector {
     }
 
     /**
+     * Set while {@link #connect} has the bootstrap make its channel (Netty calls the channel factory in the caller's
+     * thread): a {@link TfoChannels#clientFactory} gate made then is made for a first flight, not made twice.
+     */
+    private static final FastThreadLocal<Boolean> MAKING_CHANNEL = new FastThreadLocal<>();
+
+    /** Whether the channel being made now is for a first flight ({@link #connect} is registering it). */
+    static boolean makingFirstFlightChannel() {
+        return MAKING_CHANNEL.get() == Boolean.TRUE;
+    }
+
+    /**
      * Starts a connect; takes ownership of {@code firstFlight}.
      *
      * @throws IllegalArgumentException when the bootstrap's channel is not TCP (the buffer is released)
@@ -47,11 +68,14 @@ final class FirstFlightConnector {
     static Future<Channel> connect(Bootstrap bootstrap, SocketAddress remote, ByteBuf firstFlight,
                                    TfoClientOptions options) {
         ChannelFuture registration;
+        MAKING_CHANNEL.set(Boolean.TRUE);
         try {
             registration = bootstrap.register(); // validates the bootstrap (group, channel, handler)
         } catch (RuntimeException e) {
             firstFlight.release();
             throw e;
+        } finally {
+            MAKING_CHANNEL.remove();
         }
         Channel channel = registration.channel();
         if (registration.isDone() && !registration.isSuccess()) {
@@ -66,24 +90,36 @@ final class FirstFlightConnector {
         }
         Promise<Channel> promise = channel.eventLoop().newPromise();
         FirstFlightConnector connector = new FirstFlightConnector(channel, remote, firstFlight, options, promise);
-        promise.addListener(connector::promiseDone);
-        registration.addListener(connector::registered);
+        promise.addListener(connector);
+        registration.addListener(connector);
         return promise;
     }
 
-    /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
-    private void promiseDone(Future<? super Channel> f) {
-        if (f.isCancelled()) {
-            SynGate gate = SynGate.of(channel);
-            if (gate != null) {
-                gate.abort(); // at once, even with data out in a SYN
-            } else {
-                channel.close();
+    @Override
+    public void operationComplete(Future<Object> future) {
+        Object f = future;
+        if (f == promise) {
+            if (future.isCancelled()) {
+                cancelled();
             }
+        } else if (f == write) {
+            gate.whenDecided(this); // a gate removed from the pipeline may decide later
+        } else {
+            registered(future);
         }
     }
 
-    private void registered(Future<? super Void> registration) {
+    /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
+    private void cancelled() {
+        SynGate g = SynGate.of(channel);
+        if (g != null) {
+            g.abort(); // at once, even with data out in a SYN
+        } else {
+            channel.close();
+        }
+    }
+
+    private void registered(Future<?> registration) {
         if (!registration.isSuccess()) {
             releaseFirstFlight();
             promise.tryFailure(registration.cause());
@@ -94,29 +130,27 @@ final class FirstFlightConnector {
             channel.close();
             return;
         }
-        SynGate gate;
         try {
-            gate = SynGate.install(channel, options, SocketOps.NATIVE);
+            gate = SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
         } catch (RuntimeException e) {
             releaseFirstFlight();
             channel.close();
             promise.tryFailure(e);
             return;
         }
-        gate.admitFirstFlight();
         ByteBuf data = firstFlight;
         firstFlight = null; // the channel owns it now
-        // Written and flushed before the connect: the gate holds it, so the SYN of a deferred connect leaves
-        // with it at once (and an SslHandler wraps its ClientHello now, which then rides in the SYN).
-        ChannelFuture write = channel.writeAndFlush(data);
-        ChannelFuture connect = channel.connect(remote);
-        // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in
-        // (a gate removed from the pipeline may decide later, hence whenDecided).
-        write.addListener(w -> gate.whenDecided(() -> done(write, connect, gate)));
+        // Written before the connect (an SslHandler wraps its ClientHello now, which then rides in the SYN); the
+        // gate keeps the flush until the connect completed.
+        write = channel.writeAndFlush(data);
+        connect = channel.connect(remote);
+        // A write the SYN carried completes with the handshake, the rest once written: then the verdict is in.
+        write.addListener(this);
     }
 
     /** The first flight is written and the verdict is in: the caller's promise completes. */
-    private void done(ChannelFuture write, ChannelFuture connect, SynGate gate) {
+    @Override
+    public void run() {
         Throwable cause = cause(gate.verdictFailure(), write, connect);
         if (cause == null) {
             if (!promise.trySuccess(channel)) {
@@ -136,8 +170,14 @@ final class FirstFlightConnector {
         }
     }
 
-    /** The most telling failure: a bare ClosedChannelException only when nothing says more. */
+    /**
+     * The most telling failure: a bare ClosedChannelException only when nothing says more. None when the verdict
+     * is in and the flight written, even if a first connect failed (the gate connected again, plain).
+     */
     private static Throwable cause(Throwable v, Future<?> write, Future<?> connect) {
+        if (v == null && write.isSuccess()) {
+            return null;
+        }
         Throwable c = connect.isDone() ? connect.cause() : null;
         if (c != null && !(c instanceof ClosedChannelException)) {
             return c; // e.g. a channel that could not be set up

@@ -20,6 +20,9 @@ final class HeldWrites {
 
     private Object firstMsg;
     private ChannelPromise firstPromise;
+    /** The place of a write that left whole in the SYN. */
+    private static final Object SENT = new Object();
+
     /** Further writes: msg, promise, msg, promise, ... */
     private List<Object> more;
 
@@ -81,14 +84,53 @@ final class HeldWrites {
         return buf == firstMsg;
     }
 
-    /** Skips {@code bytes} that already left (in the SYN) across the leading buffers. */
-    void skip(int bytes) {
+    /**
+     * Takes {@code bytes} that already left in the SYN off the leading buffers. A buffer that left whole is released
+     * here and its promise goes to the {@code attempt}'s writes carried by the SYN: no buffer goes to the transport
+     * empty.
+     */
+    void sent(int bytes, Attempt attempt) {
         int left = bytes;
         for (int i = 0, n = count(); i < n && left > 0; i++) {
             ByteBuf b = (ByteBuf) msg(i);
             int k = Math.min(left, b.readableBytes());
             b.skipBytes(k);
             left -= k;
+            if (!b.isReadable()) {
+                b.release();
+                attempt.carry(promise(i));
+                clear(i);
+            }
+        }
+    }
+
+    private ChannelPromise promise(int i) {
+        return i == 0 ? firstPromise : (ChannelPromise) more.get(2 * (i - 1) + 1);
+    }
+
+    /** Marks entry {@code i} gone (its buffer released); the others keep their places. */
+    private void clear(int i) {
+        if (i == 0) {
+            firstMsg = SENT;
+        } else {
+            more.set(2 * (i - 1), SENT);
+        }
+    }
+
+    /** Empties the holder into {@code gate}, in order: each write that did not leave whole in the SYN. */
+    void drainInto(SynGate gate) {
+        Object m = firstMsg;
+        List<Object> rest = more;
+        firstMsg = null;
+        more = null;
+        if (m != null && m != SENT) {
+            gate.pass(m, firstPromise);
+        }
+        firstPromise = null;
+        for (int i = 0; rest != null && i < rest.size(); i += 2) {
+            if (rest.get(i) != SENT) {
+                gate.pass(rest.get(i), (ChannelPromise) rest.get(i + 1));
+            }
         }
     }
 
@@ -98,19 +140,21 @@ final class HeldWrites {
     }
 
     /** Empties the holder, then hands each write to {@code each}, in order. */
-    void drain(BiConsumer<Object, ChannelPromise> each) {
+    private void drain(BiConsumer<Object, ChannelPromise> each) {
         Object m = firstMsg;
         ChannelPromise p = firstPromise;
         List<Object> rest = more;
         firstMsg = null;
         firstPromise = null;
         more = null;
-        if (m != null) {
+        if (m != null && m != SENT) {
             each.accept(m, p);
         }
         if (rest != null) {
             for (int i = 0; i < rest.size(); i += 2) {
-                each.accept(rest.get(i), (ChannelPromise) rest.get(i + 1));
+                if (rest.get(i) != SENT) {
+                    each.accept(rest.get(i), (ChannelPromise) rest.get(i + 1));
+                }
             }
         }
     }

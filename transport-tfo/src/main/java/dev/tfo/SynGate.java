@@ -12,12 +12,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelProgressiveFuture;
 import io.netty.channel.ChannelProgressiveFutureListener;
-import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.Errors;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -27,45 +27,39 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The handler, first in a client pipeline, that makes TCP Fast Open work for a channel that connects first
- * and writes later, and proves what happened.
+ * The handler, first in a client pipeline, that makes TCP Fast Open work for a channel and proves what happened.
  *
- * <p>At {@code connect} it consults the {@link TfoBackoff} and sets the kernel's {@code TCP_FASTOPEN_CONNECT}
- * on the socket. With a cookie cached the kernel then completes the connect at once without sending anything
- * (the connect is <i>deferred</i>) and sends the SYN with the first data written. The gate holds every write
- * until the SYN has left, and sends the SYN itself at the first flush, with the bytes the
- * {@link TfoSynDataPolicy} admits ({@code sendto(MSG_FASTOPEN)} on the socket; the held writes then follow
- * through Netty, minus what rode in the SYN). So it knows exactly what the SYN carried, and a SYN that leaves
- * without data ({@code EINPROGRESS}) loses nothing. If nothing is flushed within
- * {@link TfoClientOptions#firstWriteWait()} (at once to a server that spoke first before), it sends a SYN
- * without data: a client that reads first still gets its handshake.
+ * <p>Connect, then write ({@link Mode#CONNECT_THEN_WRITE}): at {@code connect} it consults the {@link TfoBackoff}
+ * and sets the kernel's {@code TCP_FASTOPEN_CONNECT}. With a cookie cached the kernel completes the connect at once
+ * without sending anything (a <i>deferred</i> connect). The gate holds every write until then and sends the SYN
+ * itself at the first flush, with the bytes the {@link TfoSynDataPolicy} admits ({@code sendto(MSG_FASTOPEN)}); the
+ * rest follows through Netty. Nothing flushed within {@link TfoClientOptions#firstWriteWait()} (at once to a server
+ * that spoke first before): a SYN without data, so that a client that reads first gets its handshake.
  *
- * <p>Once the SYN has left it polls {@code tcp_info} on the event loop (and at once on the first read) until
- * the handshake is over, then decides the {@link TfoResult}. A handshake that does not end within
- * {@code CONNECT_TIMEOUT_MILLIS} of the SYN, or a connection refused or reset before it ended, fails the
- * connection: the named cause goes down the pipeline as an exception and the channel is closed.
+ * <p>A first flight ({@link Mode#FIRST_FLIGHT}, {@link TfoBootstraps#connect}) takes Netty's own way, as hand-written
+ * Netty TFO does: the writes pass before the connect, Netty's {@code TCP_FASTOPEN_CONNECT} sends the first of them in
+ * the SYN as it connects, and the gate holds the flush until the connect completed.
  *
- * <p>What plain Netty guarantees stays true: a write whose bytes rode in the SYN completes when the handshake
- * is over (not when the SYN left), and a {@code close()} while the kernel is still in {@code SYN_SENT} with
- * data out waits for the handshake (Linux turns a close in {@code SYN_SENT} into an instant {@code CLOSE}: the
- * SYN and its data would never be retransmitted). A framework that removes the gate while it guards a socket
- * the kernel will send a SYN for gets it back once, first in the pipeline; removed again, the gate sends a SYN
- * without data (nothing unguarded can ride in it) and keeps watching the handshake to decide the result.
+ * <p>Once the SYN has left a {@link HandshakeWatch} reads {@code tcp_info} until the handshake is over; the
+ * {@link TfoResult} is decided then. A handshake not over within {@code CONNECT_TIMEOUT_MILLIS} of its SYN, or
+ * refused or reset, fails the connection: the named cause goes down the pipeline and the channel is closed. As in
+ * plain Netty, a write whose bytes rode in the SYN completes when the handshake is over, and a {@code close()} in
+ * {@code SYN_SENT} with data out waits for it (Linux turns it into an instant {@code CLOSE}: the SYN would never be
+ * retransmitted). Removed from the pipeline before its SYN left, the gate comes back once, first; removed again it
+ * sends a SYN without data (nothing unguarded can ride) and still decides the result.
  *
- * <p>States: {@code NEW} (nothing yet) → {@code CONNECTING} (connect called) → {@code DEFERRED} (connected,
- * no SYN sent: a cookie is cached) → {@code SYN_SENT} (handshake in flight) → {@code DONE} (decided or
- * failed). A connect the kernel did not defer goes from {@code CONNECTING} to {@code DONE} when Netty
- * completes it, which is at the end of the handshake.
+ * <p>States: {@code NEW} → {@code CONNECTING} → {@code DEFERRED} (connected, no SYN sent) → {@code SYN_SENT} →
+ * {@code DONE}; a connect that was not deferred goes from {@code CONNECTING} to {@code DONE} (or {@code SYN_SENT}
+ * when Netty's SYN carried data). Each holds its own data: the {@link HeldWrites} until the SYN, the
+ * {@link Attempt} from the connect, which from the SYN on is the {@link HandshakeWatch}.
  *
  * <p>A channel nobody set up for TFO is watched by a {@link HandshakeObserver} instead ({@link TfoResult#of}).
  */
 @ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
-final class SynGate extends ChannelDuplexHandler implements ChannelFutureListener, Runnable {
+final class SynGate extends ChannelDuplexHandler implements ChannelFutureListener, HandshakeWatch.Owner {
     static final String NAME = "tfo";
     /** A channel's gate. */
     static final AttributeKey<SynGate> KEY = AttributeKey.valueOf("dev.tfo.gate");
@@ -73,60 +67,73 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             + "handshake started without data";
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SynGate.class);
-    private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-    private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** The kernel's first SYN retransmission timeout ({@code TCP_TIMEOUT_INIT}). */
     private static final long SYN_RTO_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private enum State { NEW, CONNECTING, DEFERRED, SYN_SENT, DONE }
 
+    /** What a gate does with the writes before its SYN; fixed when the gate is made. */
+    enum Mode {
+        /** Connect, then write: the writes wait for the SYN of a deferred connect, which carries what the policy admits. */
+        CONNECT_THEN_WRITE,
+        /** A first flight Netty sends in the SYN at connect (its own TCP_FASTOPEN_CONNECT): the writes pass at once. */
+        FIRST_FLIGHT,
+        /** A first flight Netty cannot send (its client TFO was off at startup, or no cookie): a deferred connect. */
+        FIRST_FLIGHT_DEFERRED;
+
+        boolean holdsWrites() {
+            return this != FIRST_FLIGHT;
+        }
+    }
+
+    /** How a failure ends the attempt: what it teaches the backoff, and whether the gate tells and closes. */
+    private enum Failure {
+        /** Closed here (the application, a cancel, a torn-down pipeline): nothing learned about the path. */
+        LOCAL(false, false),
+        /** The connect future failed: it tells the caller, and the connector (Bootstrap) closes the channel. */
+        CONNECT(true, false),
+        /** The channel went inactive before the handshake ended (io_uring closes without an error): tell. */
+        INACTIVE(true, true),
+        /** Refused, reset or silent once the SYN left: the gate tells the pipeline and closes the channel. */
+        HANDSHAKE(true, true),
+        /** The kernel would not send the SYN (client TFO switched off meanwhile): nothing about the path. */
+        KERNEL(false, true);
+
+        final boolean remote;
+        final boolean tellAndClose;
+
+        Failure(boolean remote, boolean tellAndClose) {
+            this.remote = remote;
+            this.tellAndClose = tellAndClose;
+        }
+    }
+
     private final Channel channel;
     private final SocketOps ops;
     private final TfoClientOptions options;
     private final Verdict verdict;
+    private final Mode mode;
     private ChannelHandlerContext ctx;
-    /** While {@code ctx.connect} runs: a connect that completes inside it was deferred by the kernel (epoll). */
-    private boolean inConnect;
     private State state = State.NEW;
-    private InetSocketAddress remote;
-    /** Why no data rides (or rode) in the SYN; {@code null} while it may. */
-    private String notAttempted;
-    private boolean backoffSkipped;
-    /** The caller of {@link TfoBootstraps#connect} vouched for its first flight: no policy applies. */
-    private boolean admitAll;
-    private boolean flushPending;
-    private boolean closeSeen;
-    /** Came back once after a removal; {@link #detached}: removed for good. */
-    private boolean returned;
-    private boolean detached;
-    /** Bytes of this connection are in the kernel while it may still be in SYN_SENT. */
-    private boolean bytesOut;
+    /** 1: removed once and back, first; 2: removed for good (timers and tcp_info only from then on). */
+    private byte removals;
     /** Who spoke first on this connection: 0 nobody yet, 1 this client, 2 the server. */
     private byte firstSpeaker;
-    /** When the SYN left ({@code System.nanoTime()}). */
-    private long synNanos;
-    /** Cancelled by {@link TfoBootstraps#connect}'s caller: close at once, whatever is in flight. */
-    private boolean aborting;
-    private long startNanos;
-    private long pollDelayNanos;
-    private int synBytes = -1;
+    /** A flush before the connect completed (it would fail the writes): done once it has. */
+    private boolean flushPending;
     private HeldWrites held;
-    /** Writes whose bytes all rode in the SYN: they complete when the handshake does. */
-    private List<ChannelPromise> carried;
-    /** A close asked for while the kernel was in SYN_SENT with data out: done once the handshake is over. */
-    private ChannelPromise pendingClose;
-    private Future<?> kick;
-    private Future<?> timeout;
+    private Attempt attempt;
 
-    SynGate(Channel channel, TfoClientOptions options, SocketOps ops) {
-        this(channel, options, ops, new Verdict(channel));
+    SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
+        this(channel, options, ops, new Verdict(channel), mode);
     }
 
-    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict) {
+    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict, Mode mode) {
         this.channel = channel;
         this.options = options;
         this.ops = ops;
         this.verdict = verdict;
+        this.mode = mode;
     }
 
     /**
@@ -138,21 +145,42 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      * @throws IllegalStateException    when the channel is already connected
      */
     static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
+        return install(channel, options, ops, Mode.CONNECT_THEN_WRITE);
+    }
+
+    /**
+     * The gate of a {@link TfoBootstraps#connect}, whose first flight the caller vouched for: Netty's own TFO connect
+     * where it can. A connect-then-write gate that has seen nothing yet (the bootstrap's) gives way to it.
+     */
+    static SynGate installForFirstFlight(Channel channel, TfoClientOptions options, SocketOps ops) {
+        boolean netty = ops.nettySendsFirstWrite(channel) && !options.noCookie();
+        return install(channel, options, ops, netty ? Mode.FIRST_FLIGHT : Mode.FIRST_FLIGHT_DEFERRED);
+    }
+
+    private static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
         if (!(channel instanceof SocketChannel)) {
             throw new IllegalArgumentException("channel: " + channel.getClass().getName()
                     + " is not a TCP SocketChannel");
         }
         SynGate existing = channel.attr(KEY).get();
-        if (existing != null) {
+        if (existing != null && (mode == Mode.CONNECT_THEN_WRITE || existing.mode != Mode.CONNECT_THEN_WRITE
+                || !existing.untouched())) {
             return existing;
         }
         if (channel.isActive()) {
             throw new IllegalStateException("channel: already connected: enable TFO before the connect "
                     + "(e.g. in initChannel)");
         }
+        if (existing != null) {
+            SynGate gate = new SynGate(channel, options, ops, existing.verdict, mode);
+            channel.attr(KEY).set(gate);
+            existing.removals = 2; // steps aside for good: its verdict is the new gate's to decide
+            channel.pipeline().replace(existing, NAME, gate);
+            return gate;
+        }
         Verdict mine = new Verdict(channel);
         Verdict observed = channel.attr(Verdict.KEY).setIfAbsent(mine);
-        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine);
+        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine, mode);
         channel.attr(KEY).set(gate);
         HandshakeObserver observer = channel.pipeline().get(HandshakeObserver.class);
         if (observer != null) {
@@ -163,19 +191,24 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         return gate;
     }
 
+    /** The mode the gate was made in. */
+    Mode mode() {
+        return mode;
+    }
+
+    /** Nothing passed this gate yet: no write, no flush, no connect. */
+    private boolean untouched() {
+        return state == State.NEW && held == null && firstSpeaker == 0 && !flushPending && removals == 0;
+    }
+
     /** The gate of a channel, or {@code null}. */
     static SynGate of(Channel channel) {
         return channel.attr(KEY).get();
     }
 
-    /** The first flight of {@link TfoBootstraps#connect}: the caller vouched that it is safe to replay. */
-    void admitFirstFlight() {
-        admitAll = true;
-    }
-
     /** Closes at once, even in SYN_SENT with data out (a cancelled {@link TfoBootstraps#connect}). */
     void abort() {
-        aborting = true;
+        fail(new ClosedChannelException(), Failure.LOCAL);
         channel.close();
     }
 
@@ -201,17 +234,17 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (state == State.DONE || detached) {
+        if (state == State.DONE || removals == 2) {
             return;
         }
         if (!channel.isOpen()) {
             fail(new ClosedChannelException(), Failure.LOCAL); // the pipeline is torn down on close
             return;
         }
-        if (!returned && channel.isRegistered() && state.compareTo(State.DEFERRED) <= 0) {
+        if (removals == 0 && channel.isRegistered() && state.compareTo(State.DEFERRED) <= 0) {
             // A framework rebuilding its pipeline (Vert.x's HTTP client): the kernel will put the next write in
             // the SYN, whatever it is, and only the gate keeps unsafe bytes out of it. Back, first, once.
-            returned = true;
+            removals = 1;
             try {
                 ctx.pipeline().addFirst(NAME, this);
                 return;
@@ -219,23 +252,17 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
                 // another handler took the name meanwhile: stay out, disarmed below
             }
         }
-        detached = true; // from now on: timers and tcp_info only; exceptions and closes go through the channel
-        switch (state) {
-            case NEW:
-                // Never armed: a plain connection, decided now since no connect will pass here.
-                notAttempted = "the TFO handler was removed from the pipeline before the connect: a plain connection";
-                decide(null);
-                releaseHeld(flushPending);
-                return;
-            case DEFERRED:
-                notAttempted = REMOVED;
-                sendSyn(false);
-                releaseHeld(flushPending);
-                return;
-            default:
-                // CONNECTING: the connect's listener still comes (and disarms a deferred connect); SYN_SENT: the
-                // polls decide.
-        }
+        removals = 2;
+        if (state == State.NEW) {
+            // Never armed: a plain connection, decided now since no connect will pass here.
+            attempt = new Attempt(channel, ops, this, null, null);
+            attempt.notAttempted = "the TFO handler was removed from the pipeline before the connect: a plain "
+                    + "connection";
+            decide(null);
+            releaseHeld();
+        } else if (state == State.DEFERRED) {
+            startWithoutData(REMOVED); // nothing guards the next write any more
+        } // CONNECTING: the connect's listener still comes; SYN_SENT: the watch decides
     }
 
     // ---- outbound ------------------------------------------------------------------------------------------
@@ -243,12 +270,10 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     @Override
     public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
         if (state == State.DEFERRED) {
-            // Leaving the event loop whose timers guard it: start the handshake without data now.
-            notAttempted = "the channel was deregistered before the SYN left: the handshake started without data";
-            sendSyn(false);
-            releaseHeld(flushPending);
+            // Leaving the event loop whose timers guard it.
+            startWithoutData("the channel was deregistered before the SYN left: the handshake started without data");
         }
-        cancelTimers(); // the polls resume where the channel registers again
+        cancelTimers(); // the watch starts again where the channel registers
         ctx.deregister(promise);
     }
 
@@ -268,29 +293,33 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
             return;
         }
         state = State.CONNECTING;
-        startNanos = System.nanoTime();
-        remote = remoteAddress instanceof InetSocketAddress && !((InetSocketAddress) remoteAddress).isUnresolved()
-                ? (InetSocketAddress) remoteAddress : null;
-        notAttempted = ops.unsupportedReason(channel);
-        if (notAttempted == null && remote == null) {
-            notAttempted = "the remote address " + remoteAddress + " is not a resolved IP socket address";
+        Attempt a = attempt = new Attempt(channel, ops, this, remoteAddress, localAddress);
+        String why = ops.unsupportedReason(channel);
+        if (why == null && a.remote == null) {
+            why = "the remote address " + remoteAddress + " is not a resolved IP socket address";
         }
-        if (notAttempted == null) {
-            notAttempted = options.backoff().skipReason(remote);
-            backoffSkipped = notAttempted != null;
+        if (why == null) {
+            why = options.backoff().skipReason(a.remote);
+            a.backoffSkipped = why != null;
         }
-        if (notAttempted == null) {
-            notAttempted = ops.enableFastOpenConnect(channel, options.noCookie());
+        if (firstSpeaker == 1 && a.remote != null) {
+            options.destinations().recordFirstSpeaker(a.remote, false); // written before the connect: a first flight
         }
-        if (firstSpeaker == 1 && remote != null) {
-            options.destinations().recordFirstSpeaker(remote, false); // written before the connect: a first flight
+        if (why == null && mode == Mode.FIRST_FLIGHT) {
+            ops.sendFirstWriteAtConnect(channel); // Netty sends the queued first flight in the SYN as it connects
+        } else {
+            a.notAttempted = why != null ? why : ops.enableFastOpenConnect(channel, options.noCookie());
         }
+        connectWatched(remoteAddress, localAddress, promise);
+    }
+
+    private void connectWatched(SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
         promise.addListener(this);
-        inConnect = true;
+        attempt.inConnect = true;
         try {
             ctx.connect(remoteAddress, localAddress, promise);
         } finally {
-            inConnect = false;
+            attempt.inConnect = false;
         }
     }
 
@@ -299,58 +328,61 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (firstSpeaker == 0) {
             spoke(false);
         }
-        if (state.compareTo(State.DEFERRED) <= 0) {
+        if (state.compareTo(State.DEFERRED) <= 0 && mode.holdsWrites()) {
+            // Until the SYN has left: the kernel would put any write in it, whatever the policy says.
             if (held == null) {
                 held = new HeldWrites();
             }
             held.add(msg, promise);
-            return;
-        }
-        if (state == State.SYN_SENT) {
-            bytesOut = true;
-            promise = namingFailures(promise);
         } else if (state == State.DONE && !channel.isActive() && channel.isOpen()) {
             // Netty would fail it with a bare NotYetConnectedException: name the server and why, and tell the pipeline.
             Throwable why = verdictFailure();
             ConnectException e = named("is not connected" + (why != null ? ": " + why.getMessage() : ""), why);
-            io.netty.util.ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(msg);
             promise.tryFailure(e);
             ctx.fireExceptionCaught(e);
-            return;
+        } else {
+            pass(msg, promise);
+        }
+    }
+
+    /** Passes a write on; one that can reach the kernel before the handshake is over is watched. */
+    void pass(Object msg, ChannelPromise promise) {
+        if (state == State.SYN_SENT) {
+            attempt.bytesOut = true;
+            promise = watched(promise);
+        } else if (state != State.DONE) {
+            promise = watched(promise); // FIRST_FLIGHT before its connect completed: Netty's SYN may carry it
         }
         ctx.write(msg, promise);
     }
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        switch (state) {
-            case NEW:
-            case CONNECTING:
-                flushPending = true; // flushing before the connect completed would fail the writes
-                return;
-            case DEFERRED:
-                sendSyn(true);
-                releaseHeld(true);
-                return;
-            default:
-                ctx.flush();
+        if (state == State.NEW || state == State.CONNECTING) {
+            flushPending = true; // before the connect completed it would fail the writes (io_uring: in flight)
+        } else if (state == State.DEFERRED) {
+            flushPending = true;
+            sendSynWithHeld(); // the first flush: the held writes ride in the SYN as far as the policy admits
+        } else {
+            ctx.flush();
         }
     }
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (state == State.SYN_SENT && bytesOut && !aborting) {
+        Attempt a = attempt;
+        if (state == State.SYN_SENT && a.bytesOut) {
             // Linux turns a close in SYN_SENT into an instant CLOSE: the data would be lost if its SYN was.
-            if (pendingClose == null) {
-                pendingClose = promise;
+            if (a.pendingClose == null) {
+                a.pendingClose = promise;
             } else {
-                pendingClose.addListener(f -> promise.trySuccess());
+                a.pendingClose.addListener(f -> promise.trySuccess());
             }
             return;
         }
         if (state != State.DONE) {
-            // Closed by the application (or a cancelled connect): nothing learned about the path.
-            fail(new ClosedChannelException(), Failure.LOCAL);
+            fail(new ClosedChannelException(), Failure.LOCAL); // the application (or a cancel): nothing learned
         }
         ctx.close(promise);
     }
@@ -372,7 +404,7 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.SYN_SENT) {
             if (channel.isOpen()) {
-                run(); // a read that got only the server's FIN (epoll closes next): the handshake may be over
+                attempt.run(); // a read that got only the server's FIN (epoll closes next): look now
             } else {
                 overAfterAll(); // io_uring closed on the server's FIN, which comes only after the handshake
             }
@@ -385,9 +417,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         if (state == State.SYN_SENT || state == State.DEFERRED) {
             // E.g. "recvAddress(..) failed: Connection refused" after the SYN left with data: name the server.
             fail(named("failed before its handshake completed: " + cause.getMessage(), cause), Failure.HANDSHAKE);
-            return;
+        } else {
+            ctx.fireExceptionCaught(cause);
         }
-        ctx.fireExceptionCaught(cause);
     }
 
     @Override
@@ -399,37 +431,49 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         ctx.fireChannelInactive();
     }
 
-    // ---- the state machine -----------------------------------------------------------------------------------
+    // ---- the connect and the SYN ---------------------------------------------------------------------------
 
-    /** Netty's connect completed: at once when the kernel deferred it, else at the end of the handshake. */
+    /** Netty's connect completed: at once when the kernel deferred it or Netty's SYN carried data, else at the end of the handshake. */
     @Override
     public void operationComplete(ChannelFuture future) {
         if (state != State.CONNECTING) {
             return; // closed meanwhile
         }
+        Attempt a = attempt;
         if (!future.isSuccess()) {
-            // The connect future tells the caller; the held writes fail with the same cause.
-            fail(future.cause(), Failure.CONNECT);
+            if (mode == Mode.FIRST_FLIGHT && a.notAttempted == null && channel.isOpen()
+                    && (a.notAttempted = ops.synDataRefusal(channel)) != null) {
+                // Client TFO switched off since Netty looked (EOPNOTSUPP): connect again, plain, and say why.
+                connectWatched(a.remote, a.local, ctx.newPromise());
+                return;
+            }
+            fail(future.cause(), Failure.CONNECT); // the connect future tells the caller; the held writes fail with it
+            if (!mode.holdsWrites()) {
+                ctx.close(); // the first flight waits in Netty's outbound buffer: fail it, as Bootstrap would close
+            }
+            return;
+        }
+        if (a.synBytes > 0) {
+            a.bytesOut = true; // Netty's SYN carried the first flight: the handshake is in flight
+            startWatching();
+            releaseHeld();
             return;
         }
         // On epoll a connect completes inside ctx.connect only when the kernel deferred it (nothing sent yet);
         // elsewhere (io_uring) tcp_info tells: still SYN_SENT with no segment out.
-        boolean deferredAtOnce = notAttempted == null && inConnect && ops.immediateConnectIsDeferred(channel);
+        boolean defers = a.notAttempted == null && mode.holdsWrites();
+        boolean deferredAtOnce = defers && a.inConnect && ops.immediateConnectIsDeferred(channel);
         TcpInfo info = deferredAtOnce ? null : ops.tcpInfo(channel);
-        if (notAttempted == null && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
+        if (defers && (deferredAtOnce || info != null && info.synSent() && info.segsOut() == 0)) {
             state = State.DEFERRED;
-            if (detached) {
-                notAttempted = REMOVED; // nothing guards the next write any more: start the handshake now
-                sendSyn(false);
-                releaseHeld(flushPending);
+            if (removals == 2) {
+                startWithoutData(REMOVED); // nothing guards the next write any more
             } else if (flushPending) {
-                sendSyn(true);
-                releaseHeld(true);
-            } else if (options.firstWriteWaitNanos() == 0 || options.destinations().serverSpeaksFirst(remote)) {
-                sendSyn(false); // the server speaks first: waiting for a write would only delay its answer
-                releaseHeld(false);
+                sendSynWithHeld(); // written and flushed before the connect completed
+            } else if (options.firstWriteWaitNanos() == 0 || options.destinations().serverSpeaksFirst(a.remote)) {
+                startWithoutData(null); // the server speaks first: waiting for a write would only delay its answer
             } else {
-                kick = ctx.executor().schedule(this::firstWriteWaitOver, options.firstWriteWaitNanos(),
+                a.firstWriteWait = ctx.executor().schedule(this::firstWriteWaitOver, options.firstWriteWaitNanos(),
                         TimeUnit.NANOSECONDS);
             }
             return;
@@ -439,132 +483,190 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         } else {
             decide(info);
         }
-        releaseHeld(flushPending);
+        releaseHeld();
     }
 
     private void firstWriteWaitOver() {
         if (state == State.DEFERRED) {
-            sendSyn(false);
-            releaseHeld(false);
+            startWithoutData(null);
         }
     }
 
-    /** Sends the SYN of a deferred connect, with the admitted bytes of the held writes when flushed. */
-    private void sendSyn(boolean flushed) {
-        cancelTimers();
+    /** The first flush of a deferred connect: its SYN carries what the policy admits of the held writes. */
+    private void sendSynWithHeld() {
+        Attempt a = attempt;
         HeldWrites h = held;
-        ByteBuf data = flushed && h != null ? h.leadingBytes(ctx.alloc()) : null;
-        int offered = 0;
+        ByteBuf data = h != null ? h.leadingBytes(ctx.alloc()) : null;
+        boolean gathered = data != null && !h.holds(data); // a copy of several buffers, ours to release
         try {
+            int offered = 0;
             if (data != null && data.isReadable()) {
                 int length = data.readableBytes();
-                offered = admitAll ? length
+                offered = mode != Mode.CONNECT_THEN_WRITE ? length // the caller vouched for a first flight
                         : SynDataPolicies.admit(options.synDataPolicy(), data, data.readerIndex(), length);
                 if (offered == 0) {
-                    notAttempted = "the first write (" + length + " bytes) stayed out of the SYN: "
+                    a.notAttempted = "the first write (" + length + " bytes) stayed out of the SYN: "
                             + options.synDataPolicy() + " does not admit it as safe to replay";
                 }
-            } else if (flushed) {
-                notAttempted = h == null || h.isEmpty() ? "the first flush carried no data"
+            } else {
+                a.notAttempted = h == null || h.isEmpty() ? "the first flush carried no data"
                         : "the first write is not a ByteBuf";
-            } else if (notAttempted == null) {
-                notAttempted = firstSpeaker == 2 || options.destinations().serverSpeaksFirst(remote)
-                        ? "the server speaks first: the handshake started without data"
-                        : "nothing was written within " + options.firstWriteWait().toMillis()
-                        + " ms of the connect (firstWriteWait): the handshake started without data";
             }
-            state = State.SYN_SENT;
-            synBytes = ops.sendSyn(channel, data, data == null ? 0 : data.readerIndex(), offered, remote);
+            sendSyn(data, offered);
+        } finally {
+            if (gathered) {
+                data.release();
+            }
+        }
+        releaseHeld();
+    }
+
+    /** Sends a deferred connect's SYN without data, {@code why} (or the wait that ran out) in the result. */
+    private void startWithoutData(String why) {
+        Attempt a = attempt;
+        if (why != null) {
+            a.notAttempted = why;
+        } else if (a.notAttempted == null) {
+            a.notAttempted = firstSpeaker == 2 || options.destinations().serverSpeaksFirst(a.remote)
+                    ? "the server speaks first: the handshake started without data"
+                    : "nothing was written within " + options.firstWriteWait().toMillis()
+                    + " ms of the connect (firstWriteWait): the handshake started without data";
+        }
+        sendSyn(null, 0);
+        releaseHeld();
+    }
+
+    /** Makes the kernel send a deferred connect's SYN with {@code offered} bytes of {@code data}, then watches. */
+    private void sendSyn(ByteBuf data, int offered) {
+        cancelTimers();
+        Attempt a = attempt;
+        state = State.SYN_SENT;
+        try {
+            a.synBytes = ops.sendSyn(channel, data, data == null ? 0 : data.readerIndex(), offered, a.remote);
         } catch (IOException e) {
             if (e instanceof Errors.NativeIoException
                     && ((Errors.NativeIoException) e).expectedErr() == Errors.ERROR_EISCONN_NEGATIVE) {
                 // The connect was not deferred after all: the handshake is over, the bytes go through Netty.
-                synBytes = -1;
+                a.synBytes = -1;
                 startWatching();
                 return;
             }
             fail(new IOException("connection to " + describeRemote() + ": the kernel refused to send the SYN ("
                     + e.getMessage() + ")", e), Failure.KERNEL);
             return;
-        } finally {
-            if (data != null && !h.holds(data)) {
-                data.release(); // a gathered copy
-            }
         }
-        if (synBytes > 0) {
-            h.skip(synBytes);
-            bytesOut = true;
-        } else if (notAttempted == null) {
-            notAttempted = "the kernel sent the SYN without data (its cookie for this server was gone)";
+        if (a.synBytes > 0) {
+            held.sent(a.synBytes, a);
+            a.bytesOut = true;
+        } else if (a.notAttempted == null) {
+            a.notAttempted = "the kernel sent the SYN without data (its cookie for this server was gone)";
         }
         startWatching();
     }
 
-    /** Writes what was held (minus what rode in the SYN), and flushes if asked. */
-    private void releaseHeld(boolean flush) {
+    /** Writes what was held (minus what rode in the SYN), then the flush that waited, if any. */
+    private void releaseHeld() {
         HeldWrites h = held;
         held = null;
         if (h != null) {
-            h.drain(this::pass);
+            h.drainInto(this);
         }
-        if (flush || flushPending) {
+        if (flushPending) {
             flushPending = false;
             ctx.flush();
         }
     }
 
-    /** Passes one held write on; a buffer the SYN carried whole completes with the handshake, as in plain Netty. */
-    private void pass(Object msg, ChannelPromise promise) {
-        if (state == State.SYN_SENT && synBytes > 0 && msg instanceof ByteBuf && !((ByteBuf) msg).isReadable()) {
-            ((ByteBuf) msg).release();
-            if (!promise.isVoid()) {
-                if (carried == null) {
-                    carried = new ArrayList<>(2);
-                }
-                carried.add(promise);
-            }
-            return;
+    // ---- the handshake -------------------------------------------------------------------------------------
+
+    /** The SYN is on its way: watch the handshake, bounded by CONNECT_TIMEOUT_MILLIS from now. */
+    private void startWatching() {
+        state = State.SYN_SENT;
+        Attempt a = attempt;
+        a.start(options.destinations().handshakeNanos(a.remote));
+        int timeoutMillis = channel.config().getConnectTimeoutMillis();
+        if (state == State.SYN_SENT && timeoutMillis > 0) {
+            a.timeout = ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private void handshakeTimedOut() {
         if (state == State.SYN_SENT) {
-            bytesOut = true;
-            promise = namingFailures(promise);
+            fail(new ConnectTimeoutException("handshake with " + describeRemote() + " not completed within "
+                    + channel.config().getConnectTimeoutMillis() + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)"),
+                    Failure.HANDSHAKE);
         }
-        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void handshakeOver(TcpInfo info) {
+        if (state == State.SYN_SENT) {
+            decide(info);
+        }
+    }
+
+    @Override
+    public void handshakeFailed(String error) {
+        if (state == State.SYN_SENT) {
+            fail(named("failed before its handshake completed: " + (error != null ? error : "refused or reset"),
+                    null), Failure.HANDSHAKE);
+        }
+    }
+
+    @Override
+    public void socketClosed() {
+        if (state == State.SYN_SENT && removals == 2) {
+            // No channelInactive comes here any more.
+            fail(named("closed before its handshake completed", null), Failure.INACTIVE);
+        } // else channelReadComplete (a FIN read on io_uring) or channelInactive decides
+    }
+
+    /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */
+    private void settleCarried(Throwable cause) {
+        if (attempt != null) {
+            attempt.settleCarried(cause);
+        }
+    }
+
+    /** A promise of our own for a write that may reach the kernel before the handshake is over. */
+    private ChannelPromise watched(ChannelPromise user) {
+        return ctx.newProgressivePromise().addListener(new WatchedWrite(user));
     }
 
     /**
-     * A promise for a write passed on during the handshake. The kernel takes its bytes only once the handshake
-     * is over, so the first of them taken (progress) makes the gate look at tcp_info while the socket is still
-     * open (a reset may close it before anything else is seen); its completion settles the writes the SYN
-     * carried first (promises complete in write order), and a failure names the server.
+     * One write that may reach the kernel before the handshake is over. During Netty's TFO connect its progress
+     * is what rode in the SYN, and its completion means it rode whole (done with the handshake, as in plain Netty).
+     * During the handshake the kernel takes its bytes only once the handshake is over: the first of them taken
+     * makes the gate look at tcp_info while the socket is still open (a reset may close it before anything else is
+     * seen); its completion settles the writes the SYN carried first (promises complete in write order), and a
+     * failure names the server.
      */
-    private ChannelPromise namingFailures(ChannelPromise user) {
-        ChannelProgressivePromise mine = ctx.newProgressivePromise();
-        mine.addListener(new HandshakeWrite(user));
-        return mine;
-    }
-
-    /** Listens to one write passed on during the handshake; see {@link #namingFailures}. */
-    private final class HandshakeWrite implements ChannelProgressiveFutureListener {
+    private final class WatchedWrite implements ChannelProgressiveFutureListener {
         private final ChannelPromise user;
 
-        HandshakeWrite(ChannelPromise user) {
+        WatchedWrite(ChannelPromise user) {
             this.user = user;
         }
 
         @Override
         public void operationProgressed(ChannelProgressiveFuture future, long progress, long total) {
-            if (state == State.SYN_SENT && channel.isOpen()) {
-                run(); // the kernel took bytes after the SYN: the handshake is over
+            if (state == State.CONNECTING) {
+                attempt.synBytes = (int) progress; // Netty's sendto(MSG_FASTOPEN) at connect: these rode in the SYN
+            } else if (state == State.SYN_SENT && channel.isOpen()) {
+                attempt.run(); // the kernel took bytes after the SYN: the handshake is over
             }
         }
 
         @Override
         public void operationComplete(ChannelProgressiveFuture f) {
             if (state == State.SYN_SENT && channel.isOpen()) {
-                run(); // the kernel took (or refused) the bytes: tcp_info tells if the handshake is over
+                attempt.run(); // the kernel took (or refused) the bytes: tcp_info tells if the handshake is over
             }
             if (f.isSuccess()) {
+                if (state == State.CONNECTING) {
+                    attempt.carry(user); // it rode whole in the SYN of Netty's connect
+                    return;
+                }
                 settleCarried(null);
                 user.trySuccess();
                 return;
@@ -600,122 +702,33 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
      * unproven, and the failure the channel's close brings stands.
      */
     private void overAfterAll() {
-        if (System.nanoTime() - synNanos >= SYN_RTO_NANOS) {
-            notAttempted = null;
+        if (attempt.elapsedNanos() >= SYN_RTO_NANOS) {
+            attempt.notAttempted = null;
             decide(TcpInfo.of(TcpInfo.STATE_CLOSE, 0, TcpInfo.FAIL_SYN_RETRANSMITTED, -1));
-        }
-    }
-
-    /** Completes the writes that rode in the SYN: the handshake is over ({@code cause == null}) or failed. */
-    private void settleCarried(Throwable cause) {
-        List<ChannelPromise> c = carried;
-        carried = null;
-        if (c != null) {
-            for (ChannelPromise p : c) {
-                if (cause == null) {
-                    p.trySuccess();
-                } else {
-                    p.tryFailure(cause);
-                }
-            }
         }
     }
 
     /** Records who spoke first on this connection, for the next deferred connect to the same server. */
     private void spoke(boolean server) {
         firstSpeaker = (byte) (server ? 2 : 1);
-        if (remote != null) {
-            options.destinations().recordFirstSpeaker(remote, server);
+        if (attempt != null && attempt.remote != null) {
+            options.destinations().recordFirstSpeaker(attempt.remote, server);
         }
     }
 
-    /**
-     * The SYN is on its way: watch the handshake, starting with a look right now (on loopback the SYN-ACK is
-     * usually in before sendto returns); only a handshake still in flight costs a timeout task.
-     */
-    private void startWatching() {
-        state = State.SYN_SENT;
-        synNanos = System.nanoTime();
-        pollDelayNanos = FIRST_POLL_NANOS;
-        run();
-        int timeoutMillis = channel.config().getConnectTimeoutMillis();
-        if (state == State.SYN_SENT && timeoutMillis > 0) {
-            timeout = ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private void handshakeTimedOut() {
-        if (state == State.SYN_SENT) {
-            fail(new ConnectTimeoutException("handshake with " + describeRemote() + " not completed within "
-                    + channel.config().getConnectTimeoutMillis() + " ms of its SYN (CONNECT_TIMEOUT_MILLIS)"),
-                    Failure.HANDSHAKE);
-        }
-    }
-
-    /** Polls {@code tcp_info}: decides, fails, or looks again later. */
-    @Override
-    public void run() {
-        if (state != State.SYN_SENT || !channel.isRegistered()) {
-            return;
-        }
-        TcpInfo info = ops.tcpInfo(channel);
-        if (info == null) {
-            if (channel.isOpen()) {
-                decide(null);
-            } else if (detached) {
-                fail(named("closed before its handshake completed", null), Failure.INACTIVE);
-            } // else channelReadComplete (a FIN read on io_uring) or channelInactive decides
-            return;
-        }
-        if (info.synSent()) {
-            reschedule();
-            return;
-        }
-        if (info.state() == TcpInfo.STATE_CLOSE && !info.synAckSeen()) {
-            // Refused or reset after the SYN left. Read the error now: the transport may close the channel
-            // without reporting it (io_uring does).
-            String error = ops.socketError(channel);
-            if (error != null || closeSeen) {
-                fail(named("failed before its handshake completed: " + (error != null ? error : "refused or reset"),
-                        null), Failure.HANDSHAKE);
-                return;
-            }
-            closeSeen = true;
-            reschedule();
-            return;
-        }
-        decide(info); // over, even if reset since: a SYN-ACK came, or the server's data did
-    }
-
-    /**
-     * The next look at {@code tcp_info}: where the last handshake with this server tells when the SYN-ACK is due,
-     * just before that and then every 1/32 of it, so that a client that reads only once its write completed (the
-     * write completes with the handshake) is not held up; else at doubling intervals up to 10 ms.
-     */
-    private void reschedule() {
-        long expected = options.destinations().handshakeNanos(remote);
-        long elapsed = System.nanoTime() - synNanos;
-        long delay;
-        if (expected > 0 && elapsed < 2 * expected) {
-            long due = expected - expected / 16;
-            delay = elapsed < due ? due - elapsed : Math.max(FIRST_POLL_NANOS, expected / 32);
-        } else {
-            delay = pollDelayNanos;
-            pollDelayNanos = Math.min(pollDelayNanos * 2, MAX_POLL_NANOS);
-        }
-        ctx.executor().schedule(this, delay, TimeUnit.NANOSECONDS);
-    }
+    // ---- the verdict ---------------------------------------------------------------------------------------
 
     private void decide(TcpInfo info) {
+        Attempt a = attempt;
         state = State.DONE;
         cancelTimers();
         if (info != null) {
-            options.destinations().recordHandshake(remote, info.rttMicros());
+            options.destinations().recordHandshake(a.remote, info.rttMicros());
         }
-        TfoResult decided = options.cookieRequests().explain(remote, TfoResult.client(channel, info, notAttempted, synBytes),
-                startNanos);
-        if (!backoffSkipped && remote != null) {
-            options.backoff().record(remote, decided.outcome());
+        TfoResult decided = options.cookieRequests().explain(a.remote,
+                TfoResult.client(channel, info, a.notAttempted, a.synBytes), a.startNanos);
+        if (!a.backoffSkipped && a.remote != null) {
+            options.backoff().record(a.remote, decided.outcome());
         }
         TfoResultListener listener = options.listener();
         if (listener != null) {
@@ -727,33 +740,11 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         verdict.succeed(decided);
         settleCarried(null);
-        ChannelPromise close = pendingClose;
+        ChannelPromise close = a.pendingClose;
         if (close != null) {
             // Asked for in SYN_SENT: now that the handshake is over, close after what is queued is written.
-            pendingClose = null;
+            a.pendingClose = null;
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.close(close));
-        }
-    }
-
-    /** How a failure ends the attempt: what it teaches the backoff, and whether the gate tells and closes. */
-    private enum Failure {
-        /** Closed here (the application, a cancel, a torn-down pipeline): nothing learned about the path. */
-        LOCAL(false, false),
-        /** The connect future failed: it tells the caller, and Netty closes the channel. */
-        CONNECT(true, false),
-        /** The channel went inactive before the handshake ended (io_uring closes without an error): tell. */
-        INACTIVE(true, true),
-        /** Refused, reset or silent once the SYN left: the gate tells the pipeline and closes the channel. */
-        HANDSHAKE(true, true),
-        /** The kernel would not send the SYN (client TFO switched off meanwhile): nothing about the path. */
-        KERNEL(false, true);
-
-        final boolean remote;
-        final boolean tellAndClose;
-
-        Failure(boolean remote, boolean tellAndClose) {
-            this.remote = remote;
-            this.tellAndClose = tellAndClose;
         }
     }
 
@@ -764,8 +755,9 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         }
         state = State.DONE;
         cancelTimers();
-        if (kind.remote && remote != null && !backoffSkipped) {
-            options.backoff().record(remote, null);
+        Attempt a = attempt;
+        if (kind.remote && a != null && a.remote != null && !a.backoffSkipped) {
+            options.backoff().record(a.remote, null);
         }
         HeldWrites h = held;
         held = null;
@@ -775,14 +767,16 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
         verdict.fail(cause);
         settleCarried(cause);
         if (kind.tellAndClose) {
-            if (detached) {
-                channel.pipeline().fireExceptionCaught(cause);
+            if (removals == 2) {
+                channel.pipeline().fireExceptionCaught(cause); // out of the pipeline: from its head
             } else {
                 ctx.fireExceptionCaught(cause);
             }
         }
-        ChannelPromise pending = pendingClose;
-        pendingClose = null;
+        ChannelPromise pending = a == null ? null : a.pendingClose;
+        if (pending != null) {
+            a.pendingClose = null;
+        }
         if (kind.tellAndClose || pending != null) {
             ctx.close(pending != null ? pending : ctx.newPromise());
         }
@@ -798,20 +792,13 @@ final class SynGate extends ChannelDuplexHandler implements ChannelFutureListene
     }
 
     private void cancelTimers() {
-        Future<?> k = kick;
-        if (k != null) {
-            kick = null;
-            k.cancel(false);
-        }
-        Future<?> t = timeout;
-        if (t != null) {
-            timeout = null;
-            t.cancel(false);
+        if (attempt != null) {
+            attempt.cancelTimers();
         }
     }
 
     private String describeRemote() {
-        SocketAddress r = remote != null ? remote : channel.remoteAddress();
+        SocketAddress r = attempt != null && attempt.remote != null ? attempt.remote : channel.remoteAddress();
         return String.valueOf(r);
     }
 }

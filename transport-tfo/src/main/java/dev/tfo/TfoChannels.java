@@ -149,7 +149,12 @@ public final class TfoChannels {
             public C newChannel() {
                 C channel = factory.newChannel();
                 try {
-                    SynGate.install(channel, options, SocketOps.NATIVE);
+                    if (FirstFlightConnector.makingFirstFlightChannel()) {
+                        // TfoBootstraps.connect makes this channel: its gate carries the first flight from the start.
+                        SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
+                    } else {
+                        SynGate.install(channel, options, SocketOps.NATIVE);
+                    }
                 } catch (RuntimeException e) {
                     channel.unsafe().closeForcibly();
                     throw e;

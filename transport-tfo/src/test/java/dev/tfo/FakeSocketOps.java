@@ -5,8 +5,15 @@ import dev.tfo.internal.TcpInfo;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,6 +43,19 @@ final class FakeSocketOps implements SocketOps {
 
     /** Whether a connect completing inside the connect call means it was deferred (as on epoll). */
     boolean immediateConnectIsDeferred;
+
+    /** Whether Netty's own TFO connect is available (its view of the sysctl at startup). */
+    boolean nettyClientTfo = true;
+    /** Set by sendFirstWriteAtConnect, read by {@link NettyConnect}. */
+    boolean nettyArmed;
+    /** Whether a cookie is cached: Netty's sendto(MSG_FASTOPEN) then carries data. */
+    boolean cookie = true;
+    /** Thrown by Netty's sendto(MSG_FASTOPEN) in {@link NettyConnect} when set (e.g. EOPNOTSUPP). */
+    IOException nettySendFailure;
+    /** Fails the plain handshake {@link NettyConnect} falls back to without a cookie, when set. */
+    java.net.ConnectException refusal;
+    /** What synDataRefusal says: the kernel refuses client TFO now. */
+    String synDataRefusal;
 
     int optionCalls;
     final List<String> synsSent = new ArrayList<>();
@@ -70,6 +90,24 @@ final class FakeSocketOps implements SocketOps {
     }
 
     @Override
+    public boolean nettySendsFirstWrite(Channel channel) {
+        return nettyClientTfo;
+    }
+
+    @Override
+    public void sendFirstWriteAtConnect(Channel channel) {
+        nettyArmed = true;
+    }
+
+    @Override
+    public String synDataRefusal(Channel channel) {
+        if (synDataRefusal != null) {
+            nettyArmed = false;
+        }
+        return synDataRefusal;
+    }
+
+    @Override
     public boolean immediateConnectIsDeferred(Channel channel) {
         return immediateConnectIsDeferred;
     }
@@ -99,5 +137,48 @@ final class FakeSocketOps implements SocketOps {
         synsSent.add(taken == 0 ? "" : data.toString(index, taken, java.nio.charset.StandardCharsets.US_ASCII));
         tcpInfo = synInFlight();
         return taken;
+    }
+
+    /**
+     * Netty's connect with its own {@code TCP_FASTOPEN_CONNECT}, as {@code EpollSocketChannel.doConnect0} does it:
+     * everything written so far is flushed, the first buffer goes to {@code sendto(MSG_FASTOPEN)}, and with a
+     * cookie the bytes the SYN took leave the outbound buffer and the connect completes at once. Put between the
+     * transport and the gate of an {@code EmbeddedChannel} (whose own connect always succeeds at once).
+     */
+    final class NettyConnect extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void connect(ChannelHandlerContext ctx, SocketAddress remote, SocketAddress local,
+                            ChannelPromise promise) {
+            if (!nettyArmed) {
+                ctx.connect(remote, local, promise);
+                return;
+            }
+            ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+            outbound.addFlush();
+            Object first = outbound.current();
+            if (!(first instanceof ByteBuf)) {
+                ctx.connect(remote, local, promise);
+                return;
+            }
+            if (nettySendFailure != null) {
+                promise.setFailure(nettySendFailure); // Netty fails the connect; the channel stays open
+                return;
+            }
+            ByteBuf data = (ByteBuf) first;
+            int taken = !cookie ? 0 : synCapacity < 0 ? data.readableBytes() : Math.min(data.readableBytes(), synCapacity);
+            if (taken == 0 && refusal != null) {
+                promise.setFailure(refusal); // EINPROGRESS, then the handshake that asked for a cookie was refused
+                return;
+            }
+            if (taken == 0) {
+                tcpInfo = established(0, TcpInfo.FAIL_COOKIE_UNAVAILABLE); // a plain handshake that asked for a cookie
+                ctx.connect(remote, local, promise);
+                return;
+            }
+            synsSent.add(data.toString(data.readerIndex(), taken, StandardCharsets.US_ASCII));
+            tcpInfo = synInFlight();
+            outbound.removeBytes(taken);
+            ctx.connect(remote, local, promise);
+        }
     }
 }

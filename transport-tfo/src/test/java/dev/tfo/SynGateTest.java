@@ -60,7 +60,7 @@ class SynGateTest {
         this.options = options;
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        gate = new SynGate(ch, options, kernel);
+        gate = new SynGate(ch, options, kernel, SynGate.Mode.CONNECT_THEN_WRITE);
         ch.attr(SynGate.KEY).set(gate);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -74,6 +74,24 @@ class SynGateTest {
 
     private EmbeddedChannel channel() {
         return channel(TfoClientOptions.builder());
+    }
+
+    /** A {@link TfoBootstraps#connect} gate, with Netty's own TFO connect between it and the transport. */
+    private EmbeddedChannel firstFlightChannel() {
+        options = TfoClientOptions.builder().backoff(backoff).resultListener((c, r) -> told.add(r)).build();
+        ch = new EmbeddedChannel();
+        ch.freezeTime();
+        gate = new SynGate(ch, options, kernel, SynGate.Mode.FIRST_FLIGHT);
+        ch.attr(SynGate.KEY).set(gate);
+        ch.pipeline().addFirst(SynGate.NAME, gate);
+        ch.pipeline().addFirst(kernel.new NettyConnect());
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                exceptions.add(cause);
+            }
+        });
+        return ch;
     }
 
     private ByteBuf ascii(String s) {
@@ -421,7 +439,7 @@ class SynGateTest {
         ch.freezeTime();
         gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).resultListener((c, r) -> {
             throw new IllegalStateException("listener bug");
-        }).build(), kernel);
+        }).build(), kernel, SynGate.Mode.CONNECT_THEN_WRITE);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.connect(SERVER);
         ch.writeAndFlush(ascii(GET));
@@ -448,6 +466,139 @@ class SynGateTest {
         ch.flush();
         assertEquals(List.of(GET), sent(), "the held write went on to Netty");
         assertTrue(write.isSuccess());
+    }
+
+    // ---- the first flight of TfoBootstraps.connect: Netty's own TFO connect -----------------------------------
+
+    /** As hand-written Netty TFO: written before the connect, sent by Netty's sendto(MSG_FASTOPEN) as it connects. */
+    @Test
+    void aFirstFlightRidesInTheSynOfNettysOwnConnect() {
+        firstFlightChannel();
+        ChannelFuture write = ch.writeAndFlush(ascii(POST));
+        assertNull(ch.readOutbound(), "the flush waits for the connect");
+        ch.connect(SERVER);
+        assertEquals(List.of(POST), kernel.synsSent, "the caller vouched for it: no policy");
+        assertEquals(0, kernel.optionCalls, "no setsockopt(TCP_FASTOPEN_CONNECT): Netty's option is a field");
+        assertEquals(List.of(), sent());
+        assertFalse(write.isDone(), "a write that rode in the SYN completes with the handshake, as in plain Netty");
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertTrue(write.isSuccess());
+        TfoResult r = result();
+        assertEquals(TfoOutcome.SYN_DATA_ACKED, r.outcome());
+        assertEquals(POST.length(), r.synDataBytes());
+        assertEquals(List.of(r), told);
+    }
+
+    @Test
+    void whatTheSynOfNettysConnectCouldNotTakeFollowsTheHandshake() {
+        firstFlightChannel();
+        kernel.synCapacity = 5;
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertEquals(List.of("GET /"), kernel.synsSent);
+        assertEquals(List.of(GET.substring(5)), sent(), "flushed once the connect completed");
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
+        advanceMillis(1);
+        assertTrue(write.isSuccess());
+        assertEquals(5, result().synDataBytes());
+    }
+
+    @Test
+    void withoutACookieTheFirstFlightFollowsTheHandshake() {
+        firstFlightChannel();
+        kernel.cookie = false;
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertTrue(kernel.synsSent.isEmpty());
+        assertEquals(List.of(GET), sent());
+        assertTrue(write.isSuccess());
+        assertEquals(TfoOutcome.COOKIE_REQUESTED, result().outcome());
+    }
+
+    /** Refused without a cookie: the first flight never left Netty's outbound buffer; it fails and is released. */
+    @Test
+    void aRefusedFirstFlightWithoutACookieFailsItsWriteAndClosesTheChannel() {
+        firstFlightChannel();
+        kernel.cookie = false;
+        kernel.refusal = new ConnectException("Connection refused");
+        ByteBuf data = ascii(GET);
+        ChannelFuture write = ch.writeAndFlush(data);
+        ChannelFuture connect = ch.connect(SERVER);
+        assertSame(kernel.refusal, connect.cause());
+        assertFalse(ch.isOpen(), "closed, as Bootstrap closes a channel whose connect failed");
+        assertFalse(write.isSuccess());
+        assertEquals(0, data.refCnt());
+        assertSame(kernel.refusal, gate.result().cause());
+    }
+
+    /**
+     * Netty read the sysctl once; switched off since, MSG_FASTOPEN fails: a plain connect follows and says why. The
+     * first connect's future (FirstFlightConnector's own, which it reads only when the verdict failed) fails.
+     */
+    @Test
+    void aKernelThatSwitchedClientTfoOffGetsAPlainConnectThatSaysWhy() {
+        firstFlightChannel();
+        kernel.nettySendFailure = new IOException("sendToAddress(..) failed: Operation not supported");
+        kernel.synDataRefusal = "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: 0)";
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ChannelFuture connect = ch.connect(SERVER);
+        assertSame(kernel.nettySendFailure, connect.cause());
+        assertFalse(kernel.nettyArmed, "Netty's option switched off again");
+        assertTrue(ch.isOpen());
+        assertEquals(List.of(GET), sent());
+        assertTrue(write.isSuccess());
+        TfoResult r = result();
+        assertEquals(TfoOutcome.NOT_ATTEMPTED, r.outcome());
+        assertEquals(kernel.synDataRefusal, r.reason());
+    }
+
+    @Test
+    void aFirstFlightCloseWhileTheSynIsLostClosesWhenTheHandshakeTimesOut() {
+        firstFlightChannel();
+        ch.config().setConnectTimeoutMillis(1000);
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        ChannelFuture close = ch.pipeline().close();
+        assertTrue(ch.isOpen(), "Linux would turn this close into an instant CLOSE: the SYN never retransmitted");
+        advanceMillis(1000);
+        assertTrue(close.isSuccess(), () -> "close: " + close.cause());
+        assertInstanceOf(ConnectTimeoutException.class, write.cause());
+        assertInstanceOf(ConnectTimeoutException.class, gate.result().cause());
+    }
+
+    @Test
+    void aBackedOffFirstFlightIsAPlainConnectWithTheSameBytes() {
+        backoff.record(SERVER, TfoOutcome.SYN_RETRANSMITTED);
+        kernel.tcpInfo = FakeSocketOps.established(0, 0);
+        firstFlightChannel();
+        ChannelFuture write = ch.writeAndFlush(ascii(GET));
+        ch.connect(SERVER);
+        assertFalse(kernel.nettyArmed, "Netty's option stays off");
+        assertEquals(List.of(GET), sent());
+        assertTrue(write.isSuccess());
+        assertTrue(result().reason().startsWith("TFO to 198.18.0.1 backing off for"), result().reason());
+    }
+
+    /** TfoBootstraps.connect on a bootstrap whose channels come from TfoChannels.clientFactory: their gate gives way. */
+    @Test
+    void aFirstFlightGateTakesOverFromAnUntouchedConnectThenWriteGate() {
+        io.netty.channel.Channel c = new io.netty.channel.socket.nio.NioSocketChannel();
+        try {
+            TfoClientOptions o = TfoClientOptions.builder().backoff(backoff).build();
+            SynGate bootstraps = SynGate.install(c, o, kernel);
+            SynGate first = SynGate.installForFirstFlight(c, o, kernel);
+            assertFalse(bootstraps == first);
+            assertSame(first, SynGate.of(c));
+            assertSame(first, c.pipeline().get(SynGate.NAME));
+            assertEquals(1, c.pipeline().names().size() - 1, "one gate in the pipeline (and its tail)");
+            assertSame(bootstraps.result(), first.result(), "one verdict per channel");
+            assertSame(first, SynGate.install(c, o, kernel), "a connect-then-write install changes nothing now");
+            assertSame(first, SynGate.installForFirstFlight(c, o, kernel));
+        } finally {
+            c.unsafe().closeForcibly();
+        }
     }
 
     // ---- seams: other code touching the pipeline or the channel ----------------------------------------------
@@ -722,7 +873,8 @@ class SynGateTest {
             }
         };
         ch.freezeTime();
-        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).build(), kernel);
+        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).build(), kernel,
+                SynGate.Mode.CONNECT_THEN_WRITE);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
@@ -814,6 +966,21 @@ class SynGateTest {
         @Override
         public String enableFastOpenConnect(io.netty.channel.Channel channel, boolean noCookie) {
             return null;
+        }
+
+        @Override
+        public boolean nettySendsFirstWrite(io.netty.channel.Channel channel) {
+            return false;
+        }
+
+        @Override
+        public void sendFirstWriteAtConnect(io.netty.channel.Channel channel) {
+            throw new AssertionError("an observer never connects");
+        }
+
+        @Override
+        public String synDataRefusal(io.netty.channel.Channel channel) {
+            throw new AssertionError("an observer never connects");
         }
 
         @Override

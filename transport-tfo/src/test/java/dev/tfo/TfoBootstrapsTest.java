@@ -8,6 +8,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -162,6 +164,34 @@ class TfoBootstrapsTest {
         } finally {
             ch.close().sync();
         }
+    }
+
+    /**
+     * A first flight on a bootstrap whose channels come from TfoChannels: the factory makes the channel's one gate,
+     * for the first flight, with the factory's options (no second gate replacing a connect-then-write one).
+     */
+    @Test
+    void aFirstFlightOnTfoChannelsMakesItsOneGateForTheFirstFlight() throws Exception {
+        TfoClientOptions mine = TfoClientOptions.builder().backoff(TfoBackoff.disabled()).build();
+        ChannelFactory<EpollSocketChannel> tfo = TfoChannels.clientFactory(EpollSocketChannel::new, mine);
+        java.util.List<SynGate> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Bootstrap b = new Bootstrap().group(group).handler(NOOP).channelFactory(() -> {
+            EpollSocketChannel ch = tfo.newChannel();
+            made.add(SynGate.of(ch));
+            channels.add(ch);
+            return ch;
+        });
+        ByteBuf data = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
+        TfoBootstraps.connect(b, new InetSocketAddress("127.0.0.1", 9), data).await();
+        assertEquals(1, made.size());
+        assertSame(made.get(0), SynGate.of(channels.get(0)), "the factory's gate is the channel's, never replaced");
+        assertNotEquals(SynGate.Mode.CONNECT_THEN_WRITE, made.get(0).mode(), "made for the first flight");
+        assertEquals(0, data.refCnt(), "the first flight released");
+        // The same bootstrap's connect-then-write channels keep their mode.
+        Channel plain = b.register().sync().channel();
+        assertEquals(SynGate.Mode.CONNECT_THEN_WRITE, SynGate.of(plain).mode());
+        plain.close().sync();
     }
 
     /** A channel that is not TCP fails its connect, naming its class, as a bad channel class does in Netty. */

@@ -3,6 +3,8 @@ package dev.tfo.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
@@ -71,7 +73,7 @@ final class NativeSocketOps implements SocketOps {
             // Netty's native setsockopt reports strerror text, not the errno: the live sysctl tells the usual case.
             OptionalInt live = Procfs.readInt(Procfs.TCP_FASTOPEN);
             if (live.isPresent() && (live.getAsInt() & CLIENT_BIT) == 0) {
-                return "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: " + live.getAsInt() + ")";
+                return lacksClientBit(live.getAsInt());
             }
             return "the kernel refused TCP_FASTOPEN_CONNECT (it needs Linux 4.11+): " + rootMessage(e);
         }
@@ -83,6 +85,42 @@ final class NativeSocketOps implements SocketOps {
             }
         }
         return null;
+    }
+
+    @Override
+    public boolean nettySendsFirstWrite(Channel channel) {
+        switch (Transport.of(channel)) {
+            case EPOLL:
+                return Epoll.isTcpFastOpenClientSideAvailable();
+            case IO_URING:
+                return IoUringClientTfo.AVAILABLE;
+            default:
+                return false;
+        }
+    }
+
+    @Override
+    public void sendFirstWriteAtConnect(Channel channel) {
+        channel.config().setOption(ChannelOption.TCP_FASTOPEN_CONNECT, Boolean.TRUE);
+    }
+
+    @Override
+    public String synDataRefusal(Channel channel) {
+        OptionalInt live = Procfs.readInt(Procfs.TCP_FASTOPEN);
+        if (!live.isPresent() || (live.getAsInt() & CLIENT_BIT) != 0) {
+            return null;
+        }
+        channel.config().setOption(ChannelOption.TCP_FASTOPEN_CONNECT, Boolean.FALSE);
+        return lacksClientBit(live.getAsInt());
+    }
+
+    private static String lacksClientBit(int live) {
+        return "net.ipv4.tcp_fastopen lacks the client bit 0x1 (live value: " + live + ")";
+    }
+
+    /** Netty's view of client TFO on io_uring, read once (by reflection: io_uring may be absent). */
+    private static final class IoUringClientTfo {
+        static final boolean AVAILABLE = Transport.IO_URING.nettyClientTfo();
     }
 
     @Override

@@ -35,6 +35,36 @@ public interface SocketOps {
     String enableFastOpenConnect(Channel channel, boolean noCookie);
 
     /**
+     * Whether Netty itself sends the first buffer written before the connect in the SYN once
+     * {@link #sendFirstWriteAtConnect} is called: an epoll or io_uring channel whose transport found client TFO on
+     * when it initialised (Netty reads {@code net.ipv4.tcp_fastopen} once). Asks nothing of the kernel.
+     *
+     * @param channel a client channel
+     * @return whether Netty's own TFO connect is available for it
+     */
+    boolean nettySendsFirstWrite(Channel channel);
+
+    /**
+     * Sets Netty's own {@code ChannelOption.TCP_FASTOPEN_CONNECT} (a field of the channel's config, no system
+     * call): at {@code connect} Netty then sends the first buffer queued before it with {@code sendto(MSG_FASTOPEN)}
+     * (io_uring: {@code IORING_OP_SENDMSG}), which also starts the handshake; without a cookie the SYN asks for one
+     * and the buffer stays queued.
+     *
+     * @param channel a channel for which {@link #nettySendsFirstWrite} is true, not connected yet
+     */
+    void sendFirstWriteAtConnect(Channel channel);
+
+    /**
+     * After a connect armed by {@link #sendFirstWriteAtConnect} failed: whether the kernel refuses data in a SYN now
+     * (client TFO switched off since Netty looked, so {@code MSG_FASTOPEN} fails with {@code EOPNOTSUPP}). When it
+     * does, Netty's option is switched off again, so that a plain connect can follow.
+     *
+     * @param channel the channel whose connect failed
+     * @return why, in the words of {@link #enableFastOpenConnect}; {@code null} when the kernel allows client TFO
+     */
+    String synDataRefusal(Channel channel);
+
+    /**
      * Whether, on this channel's transport, a connect that completes inside the connect call itself was
      * deferred by the kernel (nothing sent yet). True for epoll, whose non-blocking connect returns at once only
      * then; the state machine then saves a {@code tcp_info} read.
