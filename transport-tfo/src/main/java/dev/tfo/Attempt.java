@@ -45,6 +45,15 @@ final class Attempt extends HandshakeWatch {
         this.local = local;
     }
 
+    /**
+     * The gate watches only once the connection is in {@code SYN_SENT}, and passes every later write: a SYN the kernel
+     * still holds (a connect it deferred) leaves with one of those writes, and nothing would start the watch again.
+     */
+    @Override
+    boolean watchesUnsentSyn() {
+        return true;
+    }
+
     /** A write whose bytes rode whole in the SYN: it completes when the handshake does. */
     void carry(ChannelPromise promise) {
         if (promise.isVoid()) {

@@ -70,6 +70,14 @@ class HandshakeWatch implements Runnable {
         return watching;
     }
 
+    /**
+     * Whether a socket that has sent nothing yet is watched all the same: its owner will not start the watch again
+     * when the SYN leaves (a gate already in {@code SYN_SENT} passes the write that sends it).
+     */
+    boolean watchesUnsentSyn() {
+        return false;
+    }
+
     /** Since {@link #start}. */
     long elapsedNanos() {
         return System.nanoTime() - startNanos;
@@ -92,7 +100,7 @@ class HandshakeWatch implements Runnable {
             return;
         }
         if (info.synSent()) {
-            if (info.segsOut() == 0) {
+            if (info.segsOut() == 0 && !watchesUnsentSyn()) {
                 watching = false; // a deferred connect: its SYN leaves with a write, and the owner starts again
             } else {
                 schedule();

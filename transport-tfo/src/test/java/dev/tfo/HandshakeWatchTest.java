@@ -100,6 +100,38 @@ class HandshakeWatchTest {
         assertEquals(List.of("failed null"), told);
     }
 
+    /**
+     * The gate's watch (an {@link Attempt}) starts only in SYN_SENT and passes every later write: a SYN the kernel still
+     * holds leaves with one of them, and the watch keeps looking until the handshake is over (Vert.x, a cold JVM: a
+     * verdict otherwise pending until the server's data, which a server waiting for the verdict never sends).
+     */
+    @Test
+    void theGatesWatchKeepsLookingAtASynTheKernelStillHolds() {
+        Attempt attempt = new Attempt(ch, kernel, new HandshakeWatch.Owner() {
+            @Override
+            public void handshakeOver(TcpInfo info) {
+                told.add("over " + (info == null ? null : info.synData()));
+            }
+
+            @Override
+            public void handshakeFailed(String error) {
+                told.add("failed " + error);
+            }
+
+            @Override
+            public void socketClosed() {
+                told.add("closed");
+            }
+        }, null, null);
+        kernel.tcpInfo = FakeSocketOps.deferred();
+        attempt.start(0);
+        advanceMicros(100);
+        assertTrue(attempt.isWatching(), "still looking: nothing will start it again");
+        kernel.tcpInfo = FakeSocketOps.established(0x20, 0); // the write sent the SYN with its data; the SYN-ACK came
+        advanceMicros(200);
+        assertEquals(List.of("over true"), told);
+    }
+
     @Test
     void aDeferredConnectIsNotPolledUntilStartedAgain() {
         kernel.tcpInfo = FakeSocketOps.deferred();
