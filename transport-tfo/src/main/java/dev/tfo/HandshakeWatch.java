@@ -36,7 +36,8 @@ class HandshakeWatch implements Runnable {
 
     private final Channel channel;
     private final SocketOps ops;
-    private final Owner owner;
+    /** Whom the watch tells; a {@link SynGate}'s attempt reaches its gate through it. */
+    final Owner owner;
     private boolean watching;
     private long startNanos;
     /** When the last handshake with this server says the SYN-ACK is due (0: unknown). */
