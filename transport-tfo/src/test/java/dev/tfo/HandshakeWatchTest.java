@@ -18,7 +18,8 @@ class HandshakeWatchTest {
     private final FakeSocketOps kernel = new FakeSocketOps();
     private final List<String> told = new ArrayList<>();
     private final EmbeddedChannel ch = new EmbeddedChannel();
-    private final HandshakeWatch watch = new HandshakeWatch(ch, kernel, new HandshakeWatch.Owner() {
+    /** Writes down what a watch tells its owner. */
+    private final HandshakeWatch.Owner owner = new HandshakeWatch.Owner() {
         @Override
         public void handshakeOver(TcpInfo info) {
             told.add("over " + (info == null ? null : info.synData()));
@@ -33,7 +34,8 @@ class HandshakeWatchTest {
         public void socketClosed() {
             told.add("closed");
         }
-    });
+    };
+    private final HandshakeWatch watch = new HandshakeWatch(ch, kernel, owner);
 
     HandshakeWatchTest() {
         ch.freezeTime();
@@ -107,22 +109,7 @@ class HandshakeWatchTest {
      */
     @Test
     void theGatesWatchKeepsLookingAtASynTheKernelStillHolds() {
-        Attempt attempt = new Attempt(ch, kernel, new HandshakeWatch.Owner() {
-            @Override
-            public void handshakeOver(TcpInfo info) {
-                told.add("over " + (info == null ? null : info.synData()));
-            }
-
-            @Override
-            public void handshakeFailed(String error) {
-                told.add("failed " + error);
-            }
-
-            @Override
-            public void socketClosed() {
-                told.add("closed");
-            }
-        }, null, null);
+        Attempt attempt = new Attempt(ch, kernel, owner, null, null);
         kernel.tcpInfo = FakeSocketOps.deferred();
         attempt.start(0);
         advanceMicros(100);
