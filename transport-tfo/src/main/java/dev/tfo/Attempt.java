@@ -73,8 +73,8 @@ final class Attempt extends HandshakeWatch implements ChannelFutureListener {
     boolean bytesOut;
     /** A close asked for in SYN_SENT with data out: done once the handshake is over. */
     ChannelPromise pendingClose;
-    Future<?> firstWriteWait;
-    Future<?> timeout;
+    /** The one timer running: the first-write wait while deferred, then the handshake's CONNECT_TIMEOUT_MILLIS. */
+    Future<?> timer;
     /** Writes whose bytes all rode in the SYN (the first, then any more): they complete when the handshake does. */
     private ChannelPromise carried;
     private List<ChannelPromise> moreCarried;
@@ -248,7 +248,7 @@ final class Attempt extends HandshakeWatch implements ChannelFutureListener {
         start(g.options.destinations().handshakeNanos(remote));
         int timeoutMillis = g.channel.config().getConnectTimeoutMillis();
         if (g.state == SynGate.State.SYN_SENT && timeoutMillis > 0) {
-            timeout = g.ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
+            timer = g.ctx.executor().schedule(this::handshakeTimedOut, timeoutMillis, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -393,16 +393,11 @@ final class Attempt extends HandshakeWatch implements ChannelFutureListener {
         }
     }
 
-    /** Stops the watch and cancels the first-write wait and the handshake timeout. */
+    /** Stops the watch and cancels the timer (the first-write wait or the handshake timeout). */
     void cancelTimers() {
         stop();
-        Future<?> w = firstWriteWait;
-        Future<?> t = timeout;
-        firstWriteWait = null;
-        timeout = null;
-        if (w != null) {
-            w.cancel(false);
-        }
+        Future<?> t = timer;
+        timer = null;
         if (t != null) {
             t.cancel(false);
         }

@@ -4,6 +4,7 @@ import dev.tfo.internal.BoundedLru;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a client learned about each server (IP and port) it talked to, for the next deferred connect to it. One per
@@ -23,7 +24,8 @@ final class Destinations {
     static final int MAX_REMEMBERED = 4096;
 
     private final BoundedLru<InetSocketAddress, Boolean> serverFirst = new BoundedLru<>(MAX_REMEMBERED);
-    private final BoundedLru<InetSocketAddress, Long> handshakeNanos = new BoundedLru<>(MAX_REMEMBERED);
+    /** A cell per server, updated in place: learning a handshake allocates nothing once the server is known. */
+    private final BoundedLru<InetSocketAddress, AtomicLong> handshakeNanos = new BoundedLru<>(MAX_REMEMBERED);
 
     /** Whether the server spoke first the last time this client talked to it. */
     boolean serverSpeaksFirst(InetSocketAddress remote) {
@@ -41,14 +43,20 @@ final class Destinations {
 
     /** The round-trip time of the last handshake with {@code remote}, or 0 when unknown. */
     long handshakeNanos(InetSocketAddress remote) {
-        Long nanos = remote == null ? null : handshakeNanos.get(remote);
-        return nanos == null ? 0 : nanos;
+        AtomicLong nanos = remote == null ? null : handshakeNanos.get(remote);
+        return nanos == null ? 0 : nanos.get();
     }
 
     /** Learns a handshake's round-trip time ({@code tcpi_rtt}, microseconds; ignored when not positive). */
     void recordHandshake(InetSocketAddress remote, long rttMicros) {
         if (remote != null && rttMicros > 0) {
-            handshakeNanos.put(remote, TimeUnit.MICROSECONDS.toNanos(rttMicros));
+            long nanos = TimeUnit.MICROSECONDS.toNanos(rttMicros);
+            AtomicLong known = handshakeNanos.get(remote);
+            if (known != null) {
+                known.set(nanos);
+            } else {
+                handshakeNanos.put(remote, new AtomicLong(nanos));
+            }
         }
     }
 }

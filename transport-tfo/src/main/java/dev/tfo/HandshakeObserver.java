@@ -36,12 +36,8 @@ final class HandshakeObserver extends ChannelDuplexHandler implements HandshakeW
 
     /** The channel's verdict: its gate's, else an observer's, put first in its pipeline when it has none. */
     static Verdict verdictOf(Channel channel, SocketOps ops) {
-        Verdict existing = channel.attr(Verdict.KEY).get();
-        if (existing != null) {
-            return existing;
-        }
         Verdict mine = new Verdict(channel);
-        existing = channel.attr(Verdict.KEY).setIfAbsent(mine);
+        Verdict existing = channel.attr(Verdict.KEY).setIfAbsent(mine);
         if (existing != null) {
             return existing;
         }
@@ -58,7 +54,7 @@ final class HandshakeObserver extends ChannelDuplexHandler implements HandshakeW
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (state != State.DONE && channel.attr(SynGate.KEY).get() == null) {
+        if (state != State.DONE && verdict.gate == null) {
             // Removed for good (a gate taking over keeps the verdict going): nothing watches any more.
             fail(channel.isOpen() ? new IllegalStateException("the TFO observer was removed from the pipeline of "
                     + channel + " before the handshake completed") : new ClosedChannelException());

@@ -42,7 +42,8 @@ class HandshakeWatch implements Runnable {
     private long startNanos;
     /** When the last handshake with this server says the SYN-ACK is due (0: unknown). */
     private long expectedNanos;
-    private long delayNanos;
+    /** The next backoff poll's delay; at most {@link #MAX_POLL_NANOS}, an int (a smaller watch per connection). */
+    private int delayNanos;
     /** tcp_info said CLOSE without an error once: the next look decides (the error may come late). */
     private boolean closeSeen;
 
@@ -57,7 +58,7 @@ class HandshakeWatch implements Runnable {
         watching = true;
         startNanos = System.nanoTime();
         expectedNanos = expectedHandshakeNanos;
-        delayNanos = FIRST_POLL_NANOS;
+        delayNanos = (int) FIRST_POLL_NANOS;
         closeSeen = false;
         run();
     }
@@ -134,7 +135,7 @@ class HandshakeWatch implements Runnable {
             delay = elapsed < due ? due - elapsed : Math.max(FIRST_POLL_NANOS, expectedNanos / 32);
         } else {
             delay = delayNanos;
-            delayNanos = Math.min(delayNanos * 2, MAX_POLL_NANOS);
+            delayNanos = (int) Math.min(delayNanos * 2L, MAX_POLL_NANOS);
         }
         channel.eventLoop().schedule(this, delay, TimeUnit.NANOSECONDS);
     }

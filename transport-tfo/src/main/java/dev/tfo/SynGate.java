@@ -8,7 +8,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.util.AttributeKey;
+import io.netty.util.Attribute;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
@@ -49,8 +49,6 @@ import java.util.concurrent.TimeUnit;
 @ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
 final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner {
     static final String NAME = "tfo";
-    /** A channel's gate. */
-    static final AttributeKey<SynGate> KEY = AttributeKey.valueOf("dev.tfo.gate");
     static final String REMOVED = "the TFO handler was removed from the pipeline before the SYN left: the "
             + "handshake started without data";
 
@@ -125,7 +123,9 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
             throw new IllegalArgumentException("channel: " + channel.getClass().getName()
                     + " is not a TCP SocketChannel");
         }
-        SynGate existing = channel.attr(KEY).get();
+        Attribute<Verdict> attr = channel.attr(Verdict.KEY); // the channel's one attribute: its verdict and gate
+        Verdict verdict = attr.get();
+        SynGate existing = verdict != null ? verdict.gate : null;
         if (existing != null && (mode == Mode.CONNECT_THEN_WRITE || existing.mode != Mode.CONNECT_THEN_WRITE
                 || !existing.untouched())) {
             return existing;
@@ -135,16 +135,19 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
                     + "(e.g. in initChannel)");
         }
         if (existing != null) {
-            SynGate gate = new SynGate(channel, options, ops, existing.verdict, mode);
-            channel.attr(KEY).set(gate);
+            SynGate gate = new SynGate(channel, options, ops, verdict, mode);
+            verdict.gate = gate;
             existing.removals = 2; // steps aside for good: its verdict is the new gate's to decide
             channel.pipeline().replace(existing, NAME, gate);
             return gate;
         }
-        Verdict mine = new Verdict(channel);
-        Verdict observed = channel.attr(Verdict.KEY).setIfAbsent(mine);
-        SynGate gate = new SynGate(channel, options, ops, observed != null ? observed : mine, mode);
-        channel.attr(KEY).set(gate);
+        if (verdict == null) {
+            Verdict mine = new Verdict(channel);
+            verdict = attr.setIfAbsent(mine);
+            verdict = verdict != null ? verdict : mine;
+        }
+        SynGate gate = new SynGate(channel, options, ops, verdict, mode);
+        verdict.gate = gate;
         HandshakeObserver observer = channel.pipeline().get(HandshakeObserver.class);
         if (observer != null) {
             channel.pipeline().replace(observer, NAME, gate);
@@ -166,7 +169,8 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
 
     /** The gate of a channel, or {@code null}. */
     static SynGate of(Channel channel) {
-        return channel.attr(KEY).get();
+        Verdict v = Verdict.of(channel);
+        return v != null ? v.gate : null;
     }
 
     /** Closes at once, even in SYN_SENT with data out (a cancelled {@link TfoBootstraps#connect}). */
@@ -384,7 +388,7 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
         } else if (options.firstWriteWaitNanos() == 0 || options.destinations().serverSpeaksFirst(a.remote)) {
             startWithoutData(null); // the server speaks first: waiting for a write would only delay its answer
         } else {
-            a.firstWriteWait = ctx.executor().schedule(this::firstWriteWaitOver, options.firstWriteWaitNanos(),
+            a.timer = ctx.executor().schedule(this::firstWriteWaitOver, options.firstWriteWaitNanos(),
                     TimeUnit.NANOSECONDS);
         }
     }

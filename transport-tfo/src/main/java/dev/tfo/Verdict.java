@@ -10,13 +10,16 @@ import io.netty.util.concurrent.Promise;
  * The verdict of one client connection's TFO attempt: a {@link TfoResult}, or why there is none. Decided once,
  * on the channel's event loop, by its {@link SynGate} or {@link HandshakeObserver}; read from any thread through
  * {@link #future()}, made only when someone asks. Kept on the channel ({@link #KEY}), so that
- * {@link TfoResult#of} finds it whichever handler decides it.
+ * {@link TfoResult#of} finds it whichever handler decides it, and with it the channel's {@link SynGate}, if any: one
+ * attribute per channel.
  */
 final class Verdict {
     /** A client channel's verdict. */
     static final AttributeKey<Verdict> KEY = AttributeKey.valueOf("dev.tfo.verdict");
 
     private final Channel channel;
+    /** The gate that decides it, or {@code null} (an observer does, or nothing yet). */
+    volatile SynGate gate;
     /** Guarded by {@code this}, like the fields below. */
     private Promise<TfoResult> future;
     private TfoResult result;
@@ -25,6 +28,11 @@ final class Verdict {
 
     Verdict(Channel channel) {
         this.channel = channel;
+    }
+
+    /** The verdict on {@code channel}, or {@code null}; reading makes no attribute. */
+    static Verdict of(Channel channel) {
+        return channel.hasAttr(KEY) ? channel.attr(KEY).get() : null;
     }
 
     /** The result, once decided; made when first asked. */

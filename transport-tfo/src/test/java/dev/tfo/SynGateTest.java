@@ -61,7 +61,8 @@ class SynGateTest {
         ch = new EmbeddedChannel();
         ch.freezeTime();
         gate = new SynGate(ch, options, kernel, SynGate.Mode.CONNECT_THEN_WRITE);
-        ch.attr(SynGate.KEY).set(gate);
+        ch.attr(Verdict.KEY).set(gate.verdict);
+        gate.verdict.gate = gate;
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
@@ -82,7 +83,8 @@ class SynGateTest {
         ch = new EmbeddedChannel();
         ch.freezeTime();
         gate = new SynGate(ch, options, kernel, SynGate.Mode.FIRST_FLIGHT);
-        ch.attr(SynGate.KEY).set(gate);
+        ch.attr(Verdict.KEY).set(gate.verdict);
+        gate.verdict.gate = gate;
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addFirst(kernel.new NettyConnect());
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {

@@ -273,7 +273,7 @@ class TfoBootstrapsTest {
                     .sync();
             assertArrayEquals("hello".getBytes(StandardCharsets.US_ASCII), echoed.get(10, java.util.concurrent.TimeUnit.SECONDS));
             assertSame(handler, plain.config().handler());
-            assertNull(plain.config().attrs().get(SynGate.KEY));
+            assertNull(plain.config().attrs().get(Verdict.KEY));
         }
     }
 
