@@ -103,7 +103,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
                 cancelled();
             }
         } else if (f == write) {
-            gate.whenDecided(this); // a gate removed from the pipeline may decide later
+            gate.verdict.whenDecided(this); // a gate removed from the pipeline may decide later
         } else {
             registered(future);
         }
@@ -111,7 +111,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
 
     /** The caller cancelled: close, which fails whatever is pending and releases what is held. */
     private void cancelled() {
-        SynGate g = SynGate.of(channel);
+        SynGate g = Gates.of(channel);
         if (g != null) {
             g.abort(); // at once, even with data out in a SYN
         } else {
@@ -131,7 +131,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
             return;
         }
         try {
-            gate = SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
+            gate = Gates.installForFirstFlight(channel, options, SocketOps.NATIVE);
         } catch (RuntimeException e) {
             releaseFirstFlight();
             channel.close();
@@ -151,7 +151,7 @@ final class FirstFlightConnector implements GenericFutureListener<Future<Object>
     /** The first flight is written and the verdict is in: the caller's promise completes. */
     @Override
     public void run() {
-        Throwable cause = cause(gate.verdictFailure(), write, connect);
+        Throwable cause = cause(gate.verdict.failure(), write, connect);
         if (cause == null) {
             if (!promise.trySuccess(channel)) {
                 channel.close(); // cancelled at the last moment

@@ -16,7 +16,7 @@ import java.nio.channels.ClosedChannelException;
  * over (a {@link HandshakeWatch}), and decides the channel's {@link Verdict}. While the kernel holds a deferred
  * connect (no SYN sent yet: the application set {@code TCP_FASTOPEN_CONNECT} itself) it does not poll; the flush
  * that sends the SYN wakes it.
- * A {@link SynGate} installed before the connect takes its place and its verdict ({@link SynGate#install}).
+ * A {@link SynGate} installed before the connect takes its place and its verdict ({@link Gates}).
  */
 final class HandshakeObserver extends ChannelDuplexHandler implements HandshakeWatch.Owner {
     private enum State { IDLE, WATCHING, DONE }

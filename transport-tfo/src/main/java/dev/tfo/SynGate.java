@@ -7,10 +7,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.util.Attribute;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 
 import java.net.ConnectException;
 import java.net.SocketAddress;
@@ -32,19 +29,15 @@ import java.util.concurrent.TimeUnit;
  * the SYN as it connects, and the gate holds the flush until the connect completed.
  *
  * <p>From the connect to the verdict the connection is an {@link Attempt}, to which the gate dispatches: it sends a
- * deferred connect's SYN, watches the handshake, and decides the {@link TfoResult}, or fails the connection (a
- * handshake not over within {@code CONNECT_TIMEOUT_MILLIS} of its SYN, refused or reset: the named cause goes down
- * the pipeline and the channel is closed). As in plain Netty, a write whose bytes rode in the SYN completes when the
- * handshake is over, and a {@code close()} in {@code SYN_SENT} with data out waits for it. Removed from the pipeline
- * before its SYN left, the gate comes back once, first; removed again it sends a SYN without data (nothing unguarded
- * can ride) and still decides the result.
+ * deferred connect's SYN, watches the handshake, and decides the {@link TfoResult}, or fails the connection (refused,
+ * reset, or not over within {@code CONNECT_TIMEOUT_MILLIS} of its SYN: the named cause goes down the pipeline and the
+ * channel is closed). As in plain Netty, a write whose bytes rode in the SYN completes when the handshake is over,
+ * and a {@code close()} in {@code SYN_SENT} with data out waits for it. Removed from the pipeline before its SYN
+ * left, the gate comes back once, first; removed again it sends a SYN without data and still decides the result.
  *
  * <p>States: {@code NEW} → {@code CONNECTING} → {@code DEFERRED} (connected, no SYN sent) → {@code SYN_SENT} →
- * {@code DONE}; a connect that was not deferred goes from {@code CONNECTING} to {@code DONE} (or {@code SYN_SENT}
- * when Netty's SYN carried data). The gate holds the {@link HeldWrites} until the SYN; the {@link Attempt}, from
- * the connect on, the rest.
- *
- * <p>A channel nobody set up for TFO is watched by a {@link HandshakeObserver} instead ({@link TfoResult#of}).
+ * {@code DONE}; a connect that was not deferred skips {@code DEFERRED} (and {@code SYN_SENT} unless Netty's SYN
+ * carried data). A channel nobody set up for TFO is watched by a {@link HandshakeObserver} ({@link TfoResult#of}).
  */
 @ChannelHandler.Sharable // only so that it can return to the pipeline it guards; never shared between channels
 final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner {
@@ -85,11 +78,7 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
     private HeldWrites held;
     Attempt attempt;
 
-    SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
-        this(channel, options, ops, new Verdict(channel), mode);
-    }
-
-    private SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict, Mode mode) {
+    SynGate(Channel channel, TfoClientOptions options, SocketOps ops, Verdict verdict, Mode mode) {
         this.channel = channel;
         this.options = options;
         this.ops = ops;
@@ -97,101 +86,15 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
         this.mode = mode;
     }
 
-    /**
-     * The one place a channel gets its gate: first in its pipeline, with {@code options}, unless it has one. A
-     * {@link HandshakeObserver} that {@link TfoResult#of} put there before the connect gives way to it, and its
-     * verdict becomes the gate's.
-     *
-     * @throws IllegalArgumentException when the channel is not a TCP {@link SocketChannel}
-     * @throws IllegalStateException    when the channel is already connected
-     */
-    static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops) {
-        return install(channel, options, ops, Mode.CONNECT_THEN_WRITE);
-    }
-
-    /**
-     * The gate of a {@link TfoBootstraps#connect}, whose first flight the caller vouched for: Netty's own TFO connect
-     * where it can. A connect-then-write gate that has seen nothing yet (the bootstrap's) gives way to it.
-     */
-    static SynGate installForFirstFlight(Channel channel, TfoClientOptions options, SocketOps ops) {
-        boolean netty = ops.nettySendsFirstWrite(channel) && !options.noCookie();
-        return install(channel, options, ops, netty ? Mode.FIRST_FLIGHT : Mode.FIRST_FLIGHT_DEFERRED);
-    }
-
-    private static SynGate install(Channel channel, TfoClientOptions options, SocketOps ops, Mode mode) {
-        if (!(channel instanceof SocketChannel)) {
-            throw new IllegalArgumentException("channel: " + channel.getClass().getName()
-                    + " is not a TCP SocketChannel");
-        }
-        Attribute<Verdict> attr = channel.attr(Verdict.KEY); // the channel's one attribute: its verdict and gate
-        Verdict verdict = attr.get();
-        SynGate existing = verdict != null ? verdict.gate : null;
-        if (existing != null && (mode == Mode.CONNECT_THEN_WRITE || existing.mode != Mode.CONNECT_THEN_WRITE
-                || !existing.untouched())) {
-            return existing;
-        }
-        if (channel.isActive()) {
-            throw new IllegalStateException("channel: already connected: enable TFO before the connect "
-                    + "(e.g. in initChannel)");
-        }
-        if (existing != null) {
-            SynGate gate = new SynGate(channel, options, ops, verdict, mode);
-            verdict.gate = gate;
-            existing.removals = 2; // steps aside for good: its verdict is the new gate's to decide
-            channel.pipeline().replace(existing, NAME, gate);
-            return gate;
-        }
-        if (verdict == null) {
-            Verdict mine = new Verdict(channel);
-            verdict = attr.setIfAbsent(mine);
-            verdict = verdict != null ? verdict : mine;
-        }
-        SynGate gate = new SynGate(channel, options, ops, verdict, mode);
-        verdict.gate = gate;
-        HandshakeObserver observer = channel.pipeline().get(HandshakeObserver.class);
-        if (observer != null) {
-            channel.pipeline().replace(observer, NAME, gate);
-        } else {
-            channel.pipeline().addFirst(NAME, gate);
-        }
-        return gate;
-    }
-
-    /** The mode the gate was made in. */
-    Mode mode() {
-        return mode;
-    }
-
     /** Nothing passed this gate yet: no write, no flush, no connect. */
-    private boolean untouched() {
+    boolean untouched() {
         return state == State.NEW && held == null && firstSpeaker == 0 && !flushPending && removals == 0;
-    }
-
-    /** The gate of a channel, or {@code null}. */
-    static SynGate of(Channel channel) {
-        Verdict v = Verdict.of(channel);
-        return v != null ? v.gate : null;
     }
 
     /** Closes at once, even in SYN_SENT with data out (a cancelled {@link TfoBootstraps#connect}). */
     void abort() {
         fail(new ClosedChannelException());
         channel.close();
-    }
-
-    /** The result of this connection, decided once the handshake is over. */
-    Future<TfoResult> result() {
-        return verdict.future();
-    }
-
-    /** Runs {@code callback} once the verdict is in (at once if it is); one callback per gate. */
-    void whenDecided(Runnable callback) {
-        verdict.whenDecided(callback);
-    }
-
-    /** Why there is no verdict, once the attempt failed; else {@code null}. */
-    Throwable verdictFailure() {
-        return verdict.failure();
     }
 
     @Override
@@ -282,7 +185,7 @@ final class SynGate extends ChannelDuplexHandler implements HandshakeWatch.Owner
             held.add(msg, promise);
         } else if (state == State.DONE && !channel.isActive() && channel.isOpen()) {
             // Netty would fail it with a bare NotYetConnectedException: name the server and why, and tell the pipeline.
-            Throwable why = verdictFailure();
+            Throwable why = verdict.failure();
             ConnectException e = named("is not connected" + (why != null ? ": " + why.getMessage() : ""), why);
             ReferenceCountUtil.release(msg);
             promise.tryFailure(e);

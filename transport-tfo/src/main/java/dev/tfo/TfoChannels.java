@@ -106,7 +106,7 @@ public final class TfoChannels {
         requireNonNull(channel, "channel");
         requireNonNull(options, "options");
         NettyVersion.requireSupported();
-        SynGate.install(channel, options, SocketOps.NATIVE);
+        Gates.install(channel, options, SocketOps.NATIVE);
         return channel;
     }
 
@@ -151,9 +151,9 @@ public final class TfoChannels {
                 try {
                     if (FirstFlightConnector.makingFirstFlightChannel()) {
                         // TfoBootstraps.connect makes this channel: its gate carries the first flight from the start.
-                        SynGate.installForFirstFlight(channel, options, SocketOps.NATIVE);
+                        Gates.installForFirstFlight(channel, options, SocketOps.NATIVE);
                     } else {
-                        SynGate.install(channel, options, SocketOps.NATIVE);
+                        Gates.install(channel, options, SocketOps.NATIVE);
                     }
                 } catch (RuntimeException e) {
                     channel.unsafe().closeForcibly();

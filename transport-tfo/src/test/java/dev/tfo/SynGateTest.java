@@ -60,7 +60,7 @@ class SynGateTest {
         this.options = options;
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        gate = new SynGate(ch, options, kernel, SynGate.Mode.CONNECT_THEN_WRITE);
+        gate = new SynGate(ch, options, kernel, new Verdict(ch), SynGate.Mode.CONNECT_THEN_WRITE);
         ch.attr(Verdict.KEY).set(gate.verdict);
         gate.verdict.gate = gate;
         ch.pipeline().addFirst(SynGate.NAME, gate);
@@ -82,7 +82,7 @@ class SynGateTest {
         options = TfoClientOptions.builder().backoff(backoff).resultListener((c, r) -> told.add(r)).build();
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        gate = new SynGate(ch, options, kernel, SynGate.Mode.FIRST_FLIGHT);
+        gate = new SynGate(ch, options, kernel, new Verdict(ch), SynGate.Mode.FIRST_FLIGHT);
         ch.attr(Verdict.KEY).set(gate.verdict);
         gate.verdict.gate = gate;
         ch.pipeline().addFirst(SynGate.NAME, gate);
@@ -119,7 +119,7 @@ class SynGateTest {
     }
 
     private TfoResult result() {
-        Future<TfoResult> f = gate.result();
+        Future<TfoResult> f = gate.verdict.future();
         assertTrue(f.isDone(), "result decided");
         assertTrue(f.isSuccess(), () -> "result failed: " + f.cause());
         return f.getNow();
@@ -146,7 +146,7 @@ class SynGateTest {
         assertEquals(List.of(GET), kernel.synsSent, "the deferred connect's SYN carries the held write");
         assertEquals(List.of(), sent(), "nothing is left for Netty to write");
         assertFalse(write.isDone(), "a write that rode in the SYN completes with the handshake, as in plain Netty");
-        assertFalse(gate.result().isDone(), "the handshake is in flight");
+        assertFalse(gate.verdict.future().isDone(), "the handshake is in flight");
 
         kernel.tcpInfo = FakeSocketOps.established(0x20, 0);
         advanceMillis(1);
@@ -270,11 +270,11 @@ class SynGateTest {
         ch.connect(SERVER);
         ChannelFuture write = ch.writeAndFlush(ascii(GET));
         advanceMillis(999);
-        assertFalse(gate.result().isDone());
+        assertFalse(gate.verdict.future().isDone());
         assertTrue(ch.isOpen());
         advanceMillis(1);
         assertFalse(ch.isOpen(), "closed at the deadline");
-        Throwable cause = gate.result().cause();
+        Throwable cause = gate.verdict.future().cause();
         assertInstanceOf(ConnectTimeoutException.class, cause);
         assertEquals("handshake with /198.18.0.1:443 not completed within 1000 ms of its SYN "
                 + "(CONNECT_TIMEOUT_MILLIS)", cause.getMessage());
@@ -290,7 +290,7 @@ class SynGateTest {
         kernel.tcpInfo = FakeSocketOps.closed();
         kernel.socketError = "Connection refused";
         advanceMillis(1);
-        Throwable cause = gate.result().cause();
+        Throwable cause = gate.verdict.future().cause();
         assertInstanceOf(ConnectException.class, cause);
         assertEquals("connection to /198.18.0.1:443 failed before its handshake completed: Connection refused",
                 cause.getMessage());
@@ -310,7 +310,7 @@ class SynGateTest {
         assertEquals("connection to /198.18.0.1:443 failed before its handshake completed: recvAddress(..) "
                 + "failed: Connection refused", named.getMessage());
         assertSame(raw, named.getCause());
-        assertSame(named, gate.result().cause());
+        assertSame(named, gate.verdict.future().cause());
         assertFalse(ch.isOpen());
     }
 
@@ -325,7 +325,7 @@ class SynGateTest {
         IOException later = new IOException("Connection reset by peer");
         ch.pipeline().fireExceptionCaught(later);
         ch.close();
-        assertSame(decided, gate.result().getNow());
+        assertSame(decided, gate.verdict.future().getNow());
         assertEquals(List.of(later), exceptions, "an error after the handshake is not ours to rename");
         assertEquals(1, told.size());
     }
@@ -341,7 +341,7 @@ class SynGateTest {
         ch.close();
         assertEquals(0, data.refCnt());
         assertInstanceOf(ClosedChannelException.class, write.cause());
-        assertInstanceOf(ClosedChannelException.class, gate.result().cause());
+        assertInstanceOf(ClosedChannelException.class, gate.verdict.future().cause());
         assertNotNull(backoff.skipReason(SERVER), "the probe is still out: the cancelled one taught nothing");
     }
 
@@ -431,7 +431,7 @@ class SynGateTest {
         assertEquals(0, data.refCnt());
         assertFalse(write.isSuccess());
         assertEquals("connection to /198.18.0.1:443: the kernel refused to send the SYN (sendToAddress(..) failed: "
-                + "Operation not supported)", gate.result().cause().getMessage());
+                + "Operation not supported)", gate.verdict.future().cause().getMessage());
         assertFalse(ch.isOpen());
     }
 
@@ -441,7 +441,7 @@ class SynGateTest {
         ch.freezeTime();
         gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).resultListener((c, r) -> {
             throw new IllegalStateException("listener bug");
-        }).build(), kernel, SynGate.Mode.CONNECT_THEN_WRITE);
+        }).build(), kernel, new Verdict(ch), SynGate.Mode.CONNECT_THEN_WRITE);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.connect(SERVER);
         ch.writeAndFlush(ascii(GET));
@@ -531,7 +531,7 @@ class SynGateTest {
         assertFalse(ch.isOpen(), "closed, as Bootstrap closes a channel whose connect failed");
         assertFalse(write.isSuccess());
         assertEquals(0, data.refCnt());
-        assertSame(kernel.refusal, gate.result().cause());
+        assertSame(kernel.refusal, gate.verdict.future().cause());
     }
 
     /**
@@ -567,7 +567,7 @@ class SynGateTest {
         advanceMillis(1000);
         assertTrue(close.isSuccess(), () -> "close: " + close.cause());
         assertInstanceOf(ConnectTimeoutException.class, write.cause());
-        assertInstanceOf(ConnectTimeoutException.class, gate.result().cause());
+        assertInstanceOf(ConnectTimeoutException.class, gate.verdict.future().cause());
     }
 
     @Test
@@ -581,26 +581,6 @@ class SynGateTest {
         assertEquals(List.of(GET), sent());
         assertTrue(write.isSuccess());
         assertTrue(result().reason().startsWith("TFO to 198.18.0.1 backing off for"), result().reason());
-    }
-
-    /** TfoBootstraps.connect on a bootstrap whose channels come from TfoChannels.clientFactory: their gate gives way. */
-    @Test
-    void aFirstFlightGateTakesOverFromAnUntouchedConnectThenWriteGate() {
-        io.netty.channel.Channel c = new io.netty.channel.socket.nio.NioSocketChannel();
-        try {
-            TfoClientOptions o = TfoClientOptions.builder().backoff(backoff).build();
-            SynGate bootstraps = SynGate.install(c, o, kernel);
-            SynGate first = SynGate.installForFirstFlight(c, o, kernel);
-            assertFalse(bootstraps == first);
-            assertSame(first, SynGate.of(c));
-            assertSame(first, c.pipeline().get(SynGate.NAME));
-            assertEquals(1, c.pipeline().names().size() - 1, "one gate in the pipeline (and its tail)");
-            assertSame(bootstraps.result(), first.result(), "one verdict per channel");
-            assertSame(first, SynGate.install(c, o, kernel), "a connect-then-write install changes nothing now");
-            assertSame(first, SynGate.installForFirstFlight(c, o, kernel));
-        } finally {
-            c.unsafe().closeForcibly();
-        }
     }
 
     // ---- seams: other code touching the pipeline or the channel ----------------------------------------------
@@ -743,7 +723,7 @@ class SynGateTest {
         ch.writeAndFlush(ascii(GET));
         gate.abort();
         assertFalse(ch.isOpen(), "a cancel does not wait for the handshake");
-        assertInstanceOf(ClosedChannelException.class, gate.result().cause());
+        assertInstanceOf(ClosedChannelException.class, gate.verdict.future().cause());
     }
 
     /** Later writes complete in order: the SYN's write before the bytes that followed it. */
@@ -790,7 +770,7 @@ class SynGateTest {
             }
             kernel.tcpInfo = withRtt(FakeSocketOps.ESTABLISHED, 0x20, 20_000); // the SYN-ACK, at 18 ms
             advanceMillis(1);
-            assertEquals(o == learned, gate.result().isDone(), o == learned
+            assertEquals(o == learned, gate.verdict.future().isDone(), o == learned
                     ? "polled at 15/16 of the last handshake, then every 1/32 of it"
                     : "a server not met yet: doubling intervals (the next look at 22.7 ms)");
             ch.finishAndReleaseAll();
@@ -807,7 +787,7 @@ class SynGateTest {
         kernel.socketError = "Connection reset by peer";
         ch.pipeline().fireChannelRead(ascii("HTTP/1.1 200 OK\r\n\r\n"));
         ch.pipeline().fireChannelInactive();
-        assertTrue(gate.result().isSuccess(), () -> "decided, not failed: " + gate.result().cause());
+        assertTrue(gate.verdict.future().isSuccess(), () -> "decided, not failed: " + gate.verdict.future().cause());
     }
 
     /** A read that got only the server's FIN: Netty closes next, so the gate looks at tcp_info now. */
@@ -820,7 +800,7 @@ class SynGateTest {
         ch.pipeline().fireChannelReadComplete();
         assertEquals(TfoOutcome.SYN_DATA_ACKED, result().outcome(), "decided before the close");
         ch.pipeline().fireChannelInactive();
-        assertTrue(gate.result().isSuccess());
+        assertTrue(gate.verdict.future().isSuccess());
     }
 
     /** The poll sees CLOSE before Netty reads the answer: the SYN-ACK's options say the handshake completed. */
@@ -875,7 +855,7 @@ class SynGateTest {
             }
         };
         ch.freezeTime();
-        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).build(), kernel,
+        gate = new SynGate(ch, TfoClientOptions.builder().backoff(backoff).build(), kernel, new Verdict(ch),
                 SynGate.Mode.CONNECT_THEN_WRITE);
         ch.pipeline().addFirst(SynGate.NAME, gate);
         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -888,7 +868,7 @@ class SynGateTest {
         kernel.immediateConnectIsDeferred = false;
         kernel.optionRefusal = "no TFO";
         ch.connect(SERVER);
-        assertTrue(gate.result().isSuccess());
+        assertTrue(gate.verdict.future().isSuccess());
         active.set(false);
         ByteBuf data = ascii(GET);
         ChannelFuture write = ch.writeAndFlush(data);

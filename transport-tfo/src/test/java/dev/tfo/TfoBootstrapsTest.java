@@ -178,19 +178,19 @@ class TfoBootstrapsTest {
         java.util.List<Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
         Bootstrap b = new Bootstrap().group(group).handler(NOOP).channelFactory(() -> {
             EpollSocketChannel ch = tfo.newChannel();
-            made.add(SynGate.of(ch));
+            made.add(Gates.of(ch));
             channels.add(ch);
             return ch;
         });
         ByteBuf data = Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII);
         TfoBootstraps.connect(b, new InetSocketAddress("127.0.0.1", 9), data).await();
         assertEquals(1, made.size());
-        assertSame(made.get(0), SynGate.of(channels.get(0)), "the factory's gate is the channel's, never replaced");
-        assertNotEquals(SynGate.Mode.CONNECT_THEN_WRITE, made.get(0).mode(), "made for the first flight");
+        assertSame(made.get(0), Gates.of(channels.get(0)), "the factory's gate is the channel's, never replaced");
+        assertNotEquals(SynGate.Mode.CONNECT_THEN_WRITE, made.get(0).mode, "made for the first flight");
         assertEquals(0, data.refCnt(), "the first flight released");
         // The same bootstrap's connect-then-write channels keep their mode.
         Channel plain = b.register().sync().channel();
-        assertEquals(SynGate.Mode.CONNECT_THEN_WRITE, SynGate.of(plain).mode());
+        assertEquals(SynGate.Mode.CONNECT_THEN_WRITE, Gates.of(plain).mode);
         plain.close().sync();
     }
 
