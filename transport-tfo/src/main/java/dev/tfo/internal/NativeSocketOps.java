@@ -174,22 +174,31 @@ final class NativeSocketOps implements SocketOps {
         if (socket == null) {
             throw new IOException("not a native socket: " + channel);
         }
-        // sendto(MSG_FASTOPEN) on the deferred socket (Socket.send, without the address, only exists from
-        // Netty 4.1.80): the kernel sends the SYN with what fits; EINPROGRESS (0 here) when it left without data.
         int n = Math.min(length, MAX_SYN_BYTES);
-        if (n > 0 && data.hasMemoryAddress()) {
-            return socket.sendToAddress(data.memoryAddress(), index, index + n, remote.getAddress(),
-                    remote.getPort(), true);
+        if (n == 0) {
+            // A write of nothing never reaches the socket (write(2) returns 0 first): sendto(MSG_FASTOPEN) sends
+            // the SYN. EINPROGRESS is 0 here.
+            ByteBuffer none = BOUNCE.get();
+            none.clear().limit(0);
+            return socket.sendTo(none, 0, 0, remote.getAddress(), remote.getPort(), true);
         }
-        ByteBuffer bounce = BOUNCE.get();
-        bounce.clear();
-        if (n > 0) {
+        try {
+            // The deferred socket's first write(2) sends the SYN with what fits (TCP_FASTOPEN_CONNECT), as for
+            // any client of that option; no address to convert.
+            if (data.hasMemoryAddress()) {
+                return socket.writeAddress(data.memoryAddress(), index, index + n);
+            }
+            ByteBuffer bounce = BOUNCE.get();
+            bounce.clear();
             data.getBytes(index, bounce.limit(n));
             bounce.flip();
-        } else {
-            bounce.limit(0);
+            return socket.write(bounce, 0, n);
+        } catch (Errors.NativeIoException e) {
+            if (e.expectedErr() == Errors.ERRNO_EINPROGRESS_NEGATIVE) {
+                return 0; // the SYN left without data: no cookie after all
+            }
+            throw e;
         }
-        return socket.sendTo(bounce, 0, n, remote.getAddress(), remote.getPort(), true);
     }
 
     private static Socket socket(Channel channel) {
