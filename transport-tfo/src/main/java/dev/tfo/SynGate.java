@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Connect, then write ({@link Mode#CONNECT_THEN_WRITE}): at {@code connect} it consults the {@link TfoBackoff}
  * and sets the kernel's {@code TCP_FASTOPEN_CONNECT}. With a cookie cached the kernel completes the connect at once
  * without sending anything (a <i>deferred</i> connect). The gate holds every write until then and sends the SYN
- * itself at the first flush, with the bytes the {@link TfoSynDataPolicy} admits ({@code sendto(MSG_FASTOPEN)}); the
+ * itself at the first flush, with the bytes the {@link TfoSynDataPolicy} admits (the socket's first write); the
  * rest follows through Netty. Nothing flushed within {@link TfoClientOptions#firstWriteWait()} (at once to a server
  * that spoke first before): a SYN without data, so that a client that reads first gets its handshake.
  *

@@ -12,8 +12,9 @@
  *   <li>{@link dev.tfo.internal.NettyVersion} checks once that the Netty on the class path is 4.1.76.Final or
  *       later; {@link dev.tfo.internal.TcpOptions} holds the kernel's TFO options a bootstrap carries.</li>
  *   <li>{@link dev.tfo.internal.SocketOps} (its one implementation {@link dev.tfo.internal.NativeSocketOps}) is
- *       the few socket calls the client handler makes itself: {@code TCP_FASTOPEN_CONNECT}, the deferred
- *       connect, {@code sendto(MSG_FASTOPEN)}; tests replace it.</li>
+ *       the few socket calls the client handler makes itself: {@code TCP_FASTOPEN_CONNECT}, a deferred
+ *       connect's SYN (its first {@code write(2)}, or {@code sendto(MSG_FASTOPEN)} without data), {@code tcp_info};
+ *       tests replace it.</li>
  *   <li>{@link dev.tfo.internal.ReplaySafePrefix} finds how much of a first write is safe to replay (a TLS
  *       ClientHello, an HTTP {@code GET}).</li>
  *   <li>{@link dev.tfo.internal.BoundedLru} is the bounded, least-recently-used map behind the per-destination
