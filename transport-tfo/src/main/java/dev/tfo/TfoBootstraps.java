@@ -94,7 +94,7 @@ public final class TfoBootstraps {
      * unset; the result listener is still told every accepted connection ({@link TfoOutcome#NO_SYN_DATA}).
      *
      * <pre>{@code
-     * TfoKeyRing keys = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key")).ring();
+     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
      * TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).keys(keys).build()).bind(443).sync();
      * }</pre>
      *

@@ -8,7 +8,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 
 import static java.util.Objects.requireNonNull;
 
@@ -24,7 +29,7 @@ import static java.util.Objects.requireNonNull;
  * The TFO keys of a set of listeners: a primary key (issues and validates cookies) and an optional backup
  * key (only validates), applied with {@code setsockopt(TCP_FASTOPEN_KEY)} to every listener bound with
  * {@link TfoServerOptions.Builder#keys(TfoKeyRing)}, and changed on all of them, live, by {@link #rotate}
- * and {@link #stage}.
+ * and {@link #stage}, or by the key file the ring follows ({@link #watch(Path)}).
  *
  * <pre>{@code
  * TfoKeyRing ring = TfoKeyRing.of(TfoKey.parse(System.getenv("TFO_KEY")));
@@ -32,27 +37,67 @@ import static java.util.Objects.requireNonNull;
  * ring.rotate(TfoKey.generate()).join();   // new primary; the old one stays valid as backup
  * }</pre>
  *
- * <p>A ring only holds keys: it owns no thread and no file, and needs no closing. To take the keys from a
- * file and follow its changes, use {@link TfoKeyFile}, which drives a ring.
- *
  * <p><b>Rotation without refusing a cookie.</b> {@link #rotate} makes the new key primary and the old
  * primary the backup, so every cookie issued under the old key is still accepted (and replaced by a new
  * one in the SYN-ACK). Across a fleet, servers rotate at slightly different times; for zero refusals there
  * too, first {@link #stage} the next key everywhere (accepted, never issued), then rotate to it
  * everywhere.
  *
+ * <p><b>Keys from a file.</b> {@link #watch(Path)} takes the keys of a fleet from a secret store (a
+ * Kubernetes Secret volume, a file written by a secrets agent) and makes the ring follow the file:
+ *
+ * <pre>{@code
+ * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+ * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().keys(keys).build()).bind(443).sync();
+ * // ... at shutdown: stop following the file (the listeners keep their keys)
+ * keys.close();
+ * }</pre>
+ *
+ * <p>The file holds one key, or {@code primary,backup}, in {@link TfoKey}'s text form
+ * ({@code xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx}), and must be private: not readable, writable or executable
+ * by group or others (mode 0600 or 0400; for a Kubernetes Secret volume {@code defaultMode: 0400}).
+ * Symbolic links are followed. While the ring follows the file the file decides: a file of one key that
+ * differs from the ring's primary rotates the ring to it ({@link #rotate}: the old primary becomes the
+ * backup, so no cookie is refused); a file of two keys sets both as given (write {@code current,next} on
+ * every server, then {@code next,current}, to rotate a fleet without refusing a cookie). A file that cannot
+ * be read, is no longer private or holds no valid key leaves the keys in force and is reported once per
+ * distinct problem, as a warning that names the file and never shows its content.
+ *
+ * <p><b>How changes are seen.</b> The file's directory is watched ({@link java.nio.file.WatchService}:
+ * inotify on Linux), so in-place writes, atomic renames and Kubernetes' Secret volume updates (a
+ * {@code ..data} symbolic link swapped by a rename) are seen as they happen; any change in that directory
+ * makes the file be read again. The file is also re-read every recheck interval (5 s unless
+ * {@linkplain #watch(Path, ScheduledExecutorService, Duration) given}), for events that are lost or never
+ * reach the directory: a network file system, or a symbolic link whose target lives in another directory
+ * and is rewritten in place.
+ *
+ * <p><b>Threads.</b> {@link #watch(Path)} makes the ring own one daemon thread,
+ * {@code tfo-key-file-<file name>}, that waits for events. Given an executor
+ * ({@link #watch(Path, ScheduledExecutorService, Duration)}: any {@code ScheduledExecutorService}, e.g. a
+ * Netty {@code EventLoop}), it owns no thread: a task on that executor looks for events every 100 ms
+ * (without blocking) and reads the file only after an event or when the recheck interval has passed.
+ *
+ * <p><b>Closing.</b> {@link #close()} stops following the file and releases the watch (and the ring's own
+ * thread, if any; never the given executor). The ring keeps its keys and its listeners, and {@link #rotate}
+ * still works. A ring made by {@link #of} only holds keys: it owns no thread and no file, and closing it
+ * does nothing.
+ *
  * <p>Listeners are tracked while open and dropped when they close. Thread-safe.
  */
-public final class TfoKeyRing {
+public final class TfoKeyRing implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TfoKeyRing.class);
 
     private final Set<Channel> listeners = ConcurrentHashMap.newKeySet();
+    /** What makes this ring follow a file, or null for a ring of {@link #of}. */
+    private final KeyFileWatch watch;
     private TfoKey primary;
     private TfoKey backup;
 
-    private TfoKeyRing(TfoKey primary, TfoKey backup) {
+    /** A ring with these keys ({@code backup} may be null), following a file when {@code watch} is not null. */
+    TfoKeyRing(TfoKey primary, TfoKey backup, KeyFileWatch watch) {
         this.primary = primary;
         this.backup = backup;
+        this.watch = watch;
     }
 
     /**
@@ -67,7 +112,7 @@ public final class TfoKeyRing {
     public static TfoKeyRing of(TfoKey primary) {
         requireNonNull(primary, "primary");
         NettyVersion.requireSupported();
-        return new TfoKeyRing(primary, null);
+        return new TfoKeyRing(primary, null, null);
     }
 
     /**
@@ -84,7 +129,66 @@ public final class TfoKeyRing {
         requireNonNull(primary, "primary");
         requireNonNull(backup, "backup");
         NettyVersion.requireSupported();
-        return new TfoKeyRing(primary, backup);
+        return new TfoKeyRing(primary, backup, null);
+    }
+
+    /**
+     * A ring that holds the keys of a private file and follows it on a daemon thread of its own,
+     * {@code tfo-key-file-<file name>}, re-reading the file every 5 s as well (see the class comment for the
+     * file's form and how changes are seen). {@link #close()} it at shutdown.
+     *
+     * <p>{@code TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));}
+     *
+     * @param file a private file holding {@code key} or {@code primary,backup}
+     * @return a new ring with no listeners, holding the file's keys and following the file until closed
+     * @throws IOException              when the file cannot be read or its directory cannot be watched
+     * @throws IllegalArgumentException when the file is accessible by group or others or holds no valid key
+     *                                  (the message names the file, never its content)
+     * @throws IllegalStateException    when the Netty on the class path is older than 4.1.76.Final (naming both)
+     */
+    public static TfoKeyRing watch(Path file) throws IOException {
+        requireNonNull(file, "file");
+        return KeyFileWatch.open(file, null, KeyFileWatch.DEFAULT_RECHECK_INTERVAL, KeyFileWatch.Reporter.LOG,
+                System::nanoTime);
+    }
+
+    /**
+     * A ring that holds the keys of a private file and follows it from a task on {@code executor} instead of
+     * a thread of its own: the task looks for events every 100 ms (or every recheck interval, if shorter) and
+     * reads the file after an event or when {@code recheckInterval} has passed. A Netty {@code EventLoop} or
+     * {@code EventExecutor} will do (the file is small and read rarely, but each read is a blocking file
+     * read). The executor must outlive the watch; {@link #close()} cancels the task and never shuts the
+     * executor down.
+     *
+     * <pre>{@code
+     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"),
+     *         eventLoopGroup.next(), Duration.ofSeconds(30));
+     * }</pre>
+     *
+     * @param file            a private file holding {@code key} or {@code primary,backup}
+     * @param executor        where to run the watch
+     * @param recheckInterval how often the file is re-read even when no event said it changed (the bound on
+     *                        how late a change the directory watch missed is applied; {@link #watch(Path)}
+     *                        takes 5 s): from 1 ms to 1 day
+     * @return a new ring with no listeners, holding the file's keys and following the file until closed
+     * @throws IOException                when the file cannot be read or its directory cannot be watched
+     * @throws IllegalArgumentException   when {@code recheckInterval} is shorter than 1 ms or longer than 1 day,
+     *                                    or the file is accessible by group or others or holds no valid key
+     *                                    (the message names the file, never its content)
+     * @throws RejectedExecutionException when {@code executor} refuses the task (it is shut down)
+     * @throws IllegalStateException      when the Netty on the class path is older than 4.1.76.Final (naming
+     *                                    both)
+     */
+    public static TfoKeyRing watch(Path file, ScheduledExecutorService executor, Duration recheckInterval)
+            throws IOException {
+        requireNonNull(file, "file");
+        requireNonNull(executor, "executor");
+        requireNonNull(recheckInterval, "recheckInterval");
+        if (recheckInterval.compareTo(KeyFileWatch.MIN_RECHECK_INTERVAL) < 0
+                || recheckInterval.compareTo(KeyFileWatch.MAX_RECHECK_INTERVAL) > 0) {
+            throw new IllegalArgumentException("recheckInterval must be from 1 ms to 1 day, was " + recheckInterval);
+        }
+        return KeyFileWatch.open(file, executor, recheckInterval, KeyFileWatch.Reporter.LOG, System::nanoTime);
     }
 
     /**
@@ -253,9 +357,27 @@ public final class TfoKeyRing {
     }
 
     /**
-     * Never shows keys: e.g. {@code TfoKeyRing(primary, backup, 2 listener(s))}.
+     * Stops following the file of a ring from {@link #watch(Path)}: no change of the file reaches the ring
+     * once this returns. Releases the directory watch and the ring's own thread (waiting for it to end, at most
+     * 5 s should a read of the file hang); a given executor is left running. The ring keeps its keys and its
+     * listeners, and {@link #rotate} and {@link #stage} still work. On a ring of {@link #of} it does nothing.
+     * Calling it again does nothing.
      *
-     * @return which keys are set and how many listeners use them
+     * <p>{@code try (TfoKeyRing keys = TfoKeyRing.watch(file)) { serve(keys); }}
+     */
+    @Override
+    public void close() {
+        if (watch != null) {
+            watch.close();
+        }
+    }
+
+    /**
+     * Never shows keys: e.g. {@code TfoKeyRing(primary, backup, 2 listener(s))}, and for a ring that follows a
+     * file {@code TfoKeyRing(primary, 0 listener(s), file /run/secrets/tfo/key, own thread, recheck PT5S,
+     * watching)} ({@code closed} once {@link #close()} stopped following it).
+     *
+     * @return which keys are set, how many listeners use them, and the file the ring follows, if any
      */
     @Override
     public String toString() {
@@ -263,6 +385,7 @@ public final class TfoKeyRing {
         synchronized (this) {
             hasBackup = backup != null;
         }
-        return "TfoKeyRing(primary" + (hasBackup ? ", backup" : "") + ", " + listeners.size() + " listener(s))";
+        return "TfoKeyRing(primary" + (hasBackup ? ", backup" : "") + ", " + listeners.size() + " listener(s)"
+                + (watch == null ? "" : ", " + watch) + ')';
     }
 }

@@ -10,10 +10,10 @@ import static java.util.Objects.requireNonNull;
  * per boot and per network namespace) and cookie-less mode. Immutable.
  *
  * <pre>{@code
- * TfoKeyFile keyFile = TfoKeyFile.watch(Path.of("/run/secrets/tfo/key"));
+ * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
  * TfoServerOptions options = TfoServerOptions.builder()
  *         .queueLength(256)
- *         .keys(keyFile.ring())
+ *         .keys(keys)
  *         .build();
  * TfoBootstraps.server(serverBootstrap, options).bind(443).sync();
  * }</pre>
@@ -130,8 +130,9 @@ public final class TfoServerOptions {
 
         /**
          * The listener's keys ({@code TCP_FASTOPEN_KEY}), set on each listener when it registers and changed
-         * live by {@link TfoKeyRing#rotate} (or by a {@link TfoKeyFile} the ring follows). Servers sharing an
-         * address must share their keys for the cookies one issues to be accepted by the others.
+         * live by {@link TfoKeyRing#rotate} (or by the key file a ring from
+         * {@link TfoKeyRing#watch(java.nio.file.Path)} follows). Servers sharing an address must share their
+         * keys for the cookies one issues to be accepted by the others.
          *
          * <p>{@code builder.keys(TfoKeyRing.of(TfoKey.parse(secret)))}
          *

@@ -18,8 +18,8 @@
  *   <li>{@link dev.tfo.TfoSupport} diagnoses what the kernel and Netty allow right now, with the fix.</li>
  *   <li>{@link dev.tfo.TfoCounters} snapshots the kernel's {@code TCPFastOpen*} counters.</li>
  *   <li>{@link dev.tfo.TfoKey} is a server key; {@link dev.tfo.TfoKeyRing} holds the keys of a set of
- *       listeners and rotates them live; {@link dev.tfo.TfoKeyFile} keeps a ring in step with a private key
- *       file.</li>
+ *       listeners and rotates them live, or keeps them in step with a private key file
+ *       ({@link dev.tfo.TfoKeyRing#watch(java.nio.file.Path)}).</li>
  * </ul>
  *
  * <p>The channel handlers that hold a first flight back until the connect completes and watch the handshake

@@ -36,7 +36,7 @@ class OldNettyIT {
     private static final List<String> GUARDED = List.of(
             "TfoBootstraps.server", "TfoBootstraps.server(options)", "TfoBootstraps.connect",
             "TfoChannels.client", "TfoChannels.clientFactory", "TfoResult.of", "TfoKeyRing.of",
-            "TfoKeyRing.of(backup)", "TfoKeyFile.watch");
+            "TfoKeyRing.of(backup)", "TfoKeyRing.watch");
 
     @ParameterizedTest(name = "Netty {0}")
     @ValueSource(strings = {"4.1.75.Final", "4.1.69.Final"})

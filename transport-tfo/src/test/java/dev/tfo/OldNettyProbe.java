@@ -50,7 +50,7 @@ public final class OldNettyProbe {
         probe("TfoResult.of", () -> TfoResult.of(new EmbeddedChannel()));
         probe("TfoKeyRing.of", () -> TfoKeyRing.of(TfoKey.generate()));
         probe("TfoKeyRing.of(backup)", () -> TfoKeyRing.of(TfoKey.generate(), TfoKey.generate()));
-        probe("TfoKeyFile.watch", () -> TfoKeyFile.watch(keyFile));
+        probe("TfoKeyRing.watch", () -> TfoKeyRing.watch(keyFile));
         Files.delete(keyFile);
     }
 

@@ -3,9 +3,12 @@ package dev.tfo;
 import io.netty.channel.ChannelException;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The ring alone: keys, rotation and how they reach listeners (stand-ins; no kernel, no file, no thread). */
+/**
+ * The ring alone: keys, rotation, how they reach listeners (stand-ins; no kernel, no file, no thread), and the
+ * arguments of {@link TfoKeyRing#watch}; a ring following a file is {@link KeyFileWatchTest}'s.
+ */
 class TfoKeyRingTest {
     private static final TfoKey K1 = TfoKey.parse("00112233-44556677-8899aabb-ccddeeff");
     private static final TfoKey K2 = TfoKey.parse("0f1e2d3c-4b5a6978-8796a5b4-c3d2e1f0");
@@ -65,8 +71,38 @@ class TfoKeyRingTest {
     }
 
     @Test
-    void aRingHoldsNoResourceSoItIsNotCloseable() {
-        assertFalse(AutoCloseable.class.isAssignableFrom(TfoKeyRing.class));
+    void watchArgumentsAreCheckedAndNamedBeforeAnyFileIsTouched() {
+        Path file = Path.of("never-read", "key");
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+        try {
+            assertEquals("file", assertThrows(NullPointerException.class, () -> TfoKeyRing.watch(null)).getMessage());
+            assertEquals("file", assertThrows(NullPointerException.class,
+                    () -> TfoKeyRing.watch(null, executor, Duration.ofSeconds(5))).getMessage());
+            assertEquals("executor", assertThrows(NullPointerException.class,
+                    () -> TfoKeyRing.watch(file, null, Duration.ofSeconds(5))).getMessage());
+            assertEquals("recheckInterval", assertThrows(NullPointerException.class,
+                    () -> TfoKeyRing.watch(file, executor, null)).getMessage());
+            for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofNanos(999_999), Duration.ofMillis(-1),
+                    Duration.ofDays(1).plusNanos(1)}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> TfoKeyRing.watch(file, executor, bad));
+                assertEquals("recheckInterval must be from 1 ms to 1 day, was " + bad, e.getMessage());
+            }
+            assertEquals(0, executor.getPoolSize(), "nothing was given to the executor");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void closingARingOfKeysDoesNothing() {
+        TfoKeyRing ring = TfoKeyRing.of(K1, K2);
+        ring.close();
+        ring.close();
+        assertEquals("TfoKeyRing(primary, backup, 0 listener(s))", ring.toString());
+        ring.rotate(K3).join();
+        assertEquals(K3, ring.primary());
+        assertEquals(Optional.of(K1), ring.backup());
     }
 
     @Test

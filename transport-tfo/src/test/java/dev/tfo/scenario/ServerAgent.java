@@ -2,7 +2,6 @@ package dev.tfo.scenario;
 
 import dev.tfo.TfoBootstraps;
 import dev.tfo.TfoKey;
-import dev.tfo.TfoKeyFile;
 import dev.tfo.TfoKeyRing;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoServerOptions;
@@ -54,10 +53,8 @@ public final class ServerAgent {
         boolean quiet = Boolean.parseBoolean(a.getOrDefault("quiet", "false"));
         EventLoopGroup group = transport.newGroup(2);
         TfoKeyRing ring = null;
-        TfoKeyFile keyFile = null;
         if (a.containsKey("keyfile")) {
-            keyFile = TfoKeyFile.watch(Path.of(a.get("keyfile")));
-            ring = keyFile.ring();
+            ring = TfoKeyRing.watch(Path.of(a.get("keyfile")));
         } else if (a.containsKey("key")) {
             ring = a.containsKey("backup")
                     ? TfoKeyRing.of(TfoKey.parse(a.get("key")), TfoKey.parse(a.get("backup")))
@@ -115,8 +112,8 @@ public final class ServerAgent {
                 case "QUIT":
                     listener.close().sync();
                     group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).sync();
-                    if (keyFile != null) {
-                        keyFile.close();
+                    if (ring != null) {
+                        ring.close();
                     }
                     Agents.out("BYE");
                     return;
@@ -126,8 +123,8 @@ public final class ServerAgent {
         }
         listener.close().sync();
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).sync();
-        if (keyFile != null) {
-            keyFile.close();
+        if (ring != null) {
+            ring.close();
         }
     }
 

@@ -35,16 +35,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The watched key file, on real directories and the JDK's real WatchService (inotify): each way a file gets
- * rewritten, the periodic re-read, unusable files, the executor, and close. Runs anywhere (no root, no
- * namespace); times are bounded by waits on conditions, never sleeps.
+ * A ring following its key file ({@link TfoKeyRing#watch}), on real directories and the JDK's real WatchService
+ * (inotify): each way a file gets rewritten, the periodic re-read, unusable files, the executor, and close. Runs
+ * anywhere (no root, no namespace); times are bounded by waits on conditions, never sleeps.
  */
-class TfoKeyFileTest {
+class KeyFileWatchTest {
     private static final TfoKey K1 = TfoKey.parse("00112233-44556677-8899aabb-ccddeeff");
     private static final TfoKey K2 = TfoKey.parse("0f1e2d3c-4b5a6978-8796a5b4-c3d2e1f0");
     private static final TfoKey K3 = TfoKey.generate();
@@ -77,7 +76,7 @@ class TfoKeyFileTest {
                 assertFalse(m.contains(k.format()), "a key was reported: " + m);
             }
         }
-        assertEquals(0, threads(OWN_THREAD), "a key file thread outlived its test");
+        assertEquals(0, threads(OWN_THREAD), "a ring's own thread outlived its test");
         Wait.until("every WatchService of the test closed", WAIT,
                 () -> threads(JDK_WATCH_THREAD) == watchThreadsBefore);
     }
@@ -87,19 +86,18 @@ class TfoKeyFileTest {
     @Test
     void watchTakesOneKeyOrAPrimaryAndABackup() throws IOException {
         writeInPlace(key, K1.format() + "\n");
-        try (TfoKeyFile one = TfoKeyFile.watch(key)) {
-            assertEquals(K1, one.ring().primary());
-            assertEquals(Optional.empty(), one.ring().backup());
-            assertEquals(key, one.file());
-            assertSame(one.ring(), one.ring());
+        try (TfoKeyRing one = TfoKeyRing.watch(key)) {
+            assertEquals(K1, one.primary());
+            assertEquals(Optional.empty(), one.backup());
+            assertTrue(one.toString().contains(", file " + key + ", "), one.toString());
         }
         writeInPlace(key, " " + K2.format() + "," + K1.format() + " \n");
         Path relative = Path.of("").toAbsolutePath().relativize(key);
         assertFalse(relative.isAbsolute());
-        try (TfoKeyFile two = TfoKeyFile.watch(relative)) {
-            assertEquals(relative.toAbsolutePath(), two.file(), "made absolute");
-            assertEquals(K2, two.ring().primary());
-            assertEquals(Optional.of(K1), two.ring().backup());
+        try (TfoKeyRing two = TfoKeyRing.watch(relative)) {
+            assertTrue(two.toString().contains(", file " + relative.toAbsolutePath() + ", "), "made absolute: " + two);
+            assertEquals(K2, two.primary());
+            assertEquals(Optional.of(K1), two.backup());
         }
     }
 
@@ -107,44 +105,31 @@ class TfoKeyFileTest {
     void aFileOpenToOthersGarbledOrMissingIsRefusedWithoutShowingItAndLeavesNothingRunning() throws IOException {
         writeInPlace(key, K1.format());
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
-        IllegalArgumentException open = assertThrows(IllegalArgumentException.class, () -> TfoKeyFile.watch(key));
+        IllegalArgumentException open = assertThrows(IllegalArgumentException.class, () -> TfoKeyRing.watch(key));
         assertTrue(open.getMessage().startsWith("file: " + key) && open.getMessage().contains("chmod 600"),
                 open.getMessage());
         assertFalse(open.getMessage().contains(K1.format()), open.getMessage());
 
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         writeInPlace(key, K1.format() + ",not-a-key-0123456789abcdef");
-        IllegalArgumentException garbled = assertThrows(IllegalArgumentException.class, () -> TfoKeyFile.watch(key));
+        IllegalArgumentException garbled = assertThrows(IllegalArgumentException.class, () -> TfoKeyRing.watch(key));
         assertTrue(garbled.getMessage().startsWith("file: " + key + " does not hold 'key' or 'primary,backup'"),
                 garbled.getMessage());
         assertFalse(garbled.getMessage().contains("0123456789abcdef") || garbled.getMessage().contains(K1.format()),
                 garbled.getMessage());
 
-        assertThrows(NoSuchFileException.class, () -> TfoKeyFile.watch(dir.resolve("missing")));
-        assertThrows(NoSuchFileException.class, () -> TfoKeyFile.watch(dir.resolve("no-dir").resolve("key")));
+        assertThrows(NoSuchFileException.class, () -> TfoKeyRing.watch(dir.resolve("missing")));
+        assertThrows(NoSuchFileException.class, () -> TfoKeyRing.watch(dir.resolve("no-dir").resolve("key")));
         // tearDown: no own thread and no WatchService left behind by the failed opens
     }
 
     @Test
-    void argumentsAreCheckedAndNamed() throws IOException {
-        assertEquals("file", assertThrows(NullPointerException.class, () -> TfoKeyFile.watch(null)).getMessage());
-        assertEquals("file", assertThrows(NullPointerException.class, () -> TfoKeyFile.builder(null)).getMessage());
-        TfoKeyFile.Builder b = TfoKeyFile.builder(key);
-        assertEquals("executor", assertThrows(NullPointerException.class, () -> b.executor(null)).getMessage());
-        assertEquals("recheckInterval",
-                assertThrows(NullPointerException.class, () -> b.recheckInterval(null)).getMessage());
-        for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofNanos(999_999), Duration.ofMillis(-1),
-                Duration.ofDays(1).plusNanos(1)}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.recheckInterval(bad));
-            assertEquals("recheckInterval must be from 1 ms to 1 day, was " + bad, e.getMessage());
-        }
-        b.recheckInterval(Duration.ofMillis(1)).recheckInterval(Duration.ofDays(1));
-
+    void aShutDownExecutorIsRefusedAndLeavesNothingRunning() throws IOException {
         writeInPlace(key, K1.format());
         ScheduledThreadPoolExecutor down = new ScheduledThreadPoolExecutor(1);
         down.shutdown();
         RejectedExecutionException e = assertThrows(RejectedExecutionException.class,
-                () -> TfoKeyFile.builder(key).executor(down).watch());
+                () -> TfoKeyRing.watch(key, down, Duration.ofSeconds(5)));
         assertTrue(e.getMessage().startsWith("executor: ") && e.getMessage().contains("shut down"), e.getMessage());
         // tearDown: the WatchService opened before the executor refused was closed
     }
@@ -155,10 +140,10 @@ class TfoKeyFileTest {
     @ValueSource(booleans = {false, true})
     void anInPlaceWriteIsSeenAsItHappens(boolean onExecutor) throws IOException {
         writeInPlace(key, K1.format());
-        TfoKeyFile keyFile = open(onExecutor, NEVER);
+        TfoKeyRing ring = open(onExecutor, NEVER);
         writeInPlace(key, K2.format() + "\n");
-        Wait.until("rotated to K2", WAIT, () -> keyFile.ring().primary().equals(K2));
-        assertEquals(Optional.of(K1), keyFile.ring().backup(), "the old primary stays valid as backup");
+        Wait.until("rotated to K2", WAIT, () -> ring.primary().equals(K2));
+        assertEquals(Optional.of(K1), ring.backup(), "the old primary stays valid as backup");
         Wait.until("the change reported", WAIT, () -> log.infos.contains(
                 "TFO key file " + key + " changed: new keys applied to 0 listener(s)"));
     }
@@ -167,14 +152,14 @@ class TfoKeyFileTest {
     @ValueSource(booleans = {false, true})
     void anAtomicRenameIsSeenAsItHappensAndTwoKeysAreSetAsGiven(boolean onExecutor) throws IOException {
         writeInPlace(key, K1.format());
-        TfoKeyFile keyFile = open(onExecutor, NEVER);
+        TfoKeyRing ring = open(onExecutor, NEVER);
         writeAtomically(key, K3.format() + "," + K2.format());
-        Wait.until("set to K3,K2", WAIT, () -> keyFile.ring().primary().equals(K3));
-        assertEquals(Optional.of(K2), keyFile.ring().backup());
+        Wait.until("set to K3,K2", WAIT, () -> ring.primary().equals(K3));
+        assertEquals(Optional.of(K2), ring.backup());
         // the second phase of a fleet rotation: next,current
         writeAtomically(key, K2.format() + "," + K3.format());
-        Wait.until("set to K2,K3", WAIT, () -> keyFile.ring().primary().equals(K2)
-                && keyFile.ring().backup().equals(Optional.of(K3)));
+        Wait.until("set to K2,K3", WAIT, () -> ring.primary().equals(K2)
+                && ring.backup().equals(Optional.of(K3)));
     }
 
     @ParameterizedTest(name = "on a given executor: {0}")
@@ -184,15 +169,15 @@ class TfoKeyFileTest {
         Path v1 = writeVersion("..2026_01_01_00_00_00.1", K1);
         Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
         Files.createSymbolicLink(key, Path.of("..data", "key"));
-        TfoKeyFile keyFile = open(onExecutor, NEVER);
-        assertEquals(K1, keyFile.ring().primary());
+        TfoKeyRing ring = open(onExecutor, NEVER);
+        assertEquals(K1, ring.primary());
 
         Path v2 = writeVersion("..2026_01_01_00_10_00.2", K2);
         Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
         Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
         deleteTree(v1);
-        Wait.until("rotated to K2", WAIT, () -> keyFile.ring().primary().equals(K2));
-        assertEquals(Optional.of(K1), keyFile.ring().backup());
+        Wait.until("rotated to K2", WAIT, () -> ring.primary().equals(K2));
+        assertEquals(Optional.of(K1), ring.backup());
         assertTrue(log.warns.isEmpty(), () -> "the swap is atomic, the file never looked broken: " + log.warns);
     }
 
@@ -203,9 +188,9 @@ class TfoKeyFileTest {
     void theRecheckCatchesAChangeNoEventReports(boolean onExecutor) throws IOException {
         // key -> ../elsewhere/key: rewriting the target in place makes no event in the watched directory.
         Path target = linkToAFileElsewhere(K1);
-        TfoKeyFile keyFile = open(onExecutor, Duration.ofMillis(50));
+        TfoKeyRing ring = open(onExecutor, Duration.ofMillis(50));
         writeInPlace(target, K2.format());
-        Wait.until("the recheck rotated to K2", WAIT, () -> keyFile.ring().primary().equals(K2));
+        Wait.until("the recheck rotated to K2", WAIT, () -> ring.primary().equals(K2));
     }
 
     @Test
@@ -213,18 +198,17 @@ class TfoKeyFileTest {
         Path target = linkToAFileElsewhere(K1);
         ManualScheduler scheduler = new ManualScheduler();
         AtomicLong clock = new AtomicLong();
-        TfoKeyFile keyFile = track(TfoKeyFile.builder(key).executor(scheduler).recheckInterval(Duration.ofSeconds(5))
-                .reporter(log).clock(clock::get).watch());
+        TfoKeyRing ring = track(KeyFileWatch.open(key, scheduler, Duration.ofSeconds(5), log, clock::get));
         assertEquals(TimeUnit.MILLISECONDS.toNanos(100), scheduler.periodNanos, "events looked for every 100 ms");
         writeInPlace(target, K2.format());
         scheduler.runTask();
         clock.addAndGet(Duration.ofMillis(4_999).toNanos());
         scheduler.runTask();
-        assertEquals(K1, keyFile.ring().primary(), "not read: no event, recheck not due");
+        assertEquals(K1, ring.primary(), "not read: no event, recheck not due");
         clock.addAndGet(Duration.ofMillis(1).toNanos());
         scheduler.runTask();
-        assertEquals(K2, keyFile.ring().primary(), "read when the recheck was due");
-        assertEquals(Optional.of(K1), keyFile.ring().backup());
+        assertEquals(K2, ring.primary(), "read when the recheck was due");
+        assertEquals(Optional.of(K1), ring.backup());
     }
 
     @Test
@@ -232,8 +216,7 @@ class TfoKeyFileTest {
         writeInPlace(key, K1.format());
         ManualScheduler scheduler = new ManualScheduler();
         AtomicLong clock = new AtomicLong();
-        TfoKeyFile keyFile = track(TfoKeyFile.builder(key).executor(scheduler).recheckInterval(Duration.ofSeconds(1))
-                .reporter(log).clock(clock::get).watch());
+        TfoKeyRing ring = track(KeyFileWatch.open(key, scheduler, Duration.ofSeconds(1), log, clock::get));
         Runnable recheck = () -> {
             clock.addAndGet(Duration.ofSeconds(1).toNanos());
             scheduler.runTask();
@@ -243,7 +226,7 @@ class TfoKeyFileTest {
         for (int i = 0; i < 3; i++) {
             recheck.run();
         }
-        assertEquals(K1, keyFile.ring().primary());
+        assertEquals(K1, ring.primary());
         assertEquals(1, log.warns.size(), () -> "three reads, one problem, one warning: " + log.warns);
         assertTrue(log.warns.get(0).startsWith("TFO key file unusable, keeping the keys in force: file: " + key
                 + " does not hold 'key' or 'primary,backup'"), log.warns.get(0));
@@ -261,8 +244,8 @@ class TfoKeyFileTest {
         recheck.run();
         assertEquals(3, log.warns.size(), () -> log.warns.toString());
         assertTrue(log.warns.get(2).contains("is accessible by group or others"), log.warns.get(2));
-        assertEquals(K1, keyFile.ring().primary(), "a key in a world-readable file is not used");
-        assertEquals(Optional.empty(), keyFile.ring().backup());
+        assertEquals(K1, ring.primary(), "a key in a world-readable file is not used");
+        assertEquals(Optional.empty(), ring.backup());
 
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         writeInPlace(key, K1.format());
@@ -273,7 +256,7 @@ class TfoKeyFileTest {
         assertEquals(4, log.warns.size(), () -> "the same problem as before, but after a good read: " + log.warns);
         writeInPlace(key, K2.format());
         recheck.run();
-        assertEquals(K2, keyFile.ring().primary());
+        assertEquals(K2, ring.primary());
         assertEquals("TFO key file " + key + " changed: new keys applied to 0 listener(s)", log.infos.get(1));
         assertEquals(4, log.warns.size());
     }
@@ -285,25 +268,24 @@ class TfoKeyFileTest {
         writeInPlace(file, K1.format());
         ManualScheduler scheduler = new ManualScheduler();
         AtomicLong clock = new AtomicLong();
-        TfoKeyFile keyFile = track(TfoKeyFile.builder(file).executor(scheduler).recheckInterval(Duration.ofSeconds(1))
-                .reporter(log).clock(clock::get).watch());
+        TfoKeyRing ring = track(KeyFileWatch.open(file, scheduler, Duration.ofSeconds(1), log, clock::get));
         deleteTree(sub);
         Wait.until("the lost watch reported", WAIT, () -> {
             scheduler.runTask();
             return log.warns.stream().anyMatch(w -> w.contains("its directory can no longer be watched"));
         });
-        assertEquals(K1, keyFile.ring().primary());
+        assertEquals(K1, ring.primary());
 
         Files.createDirectory(sub);
         writeInPlace(file, K2.format());
         clock.addAndGet(Duration.ofSeconds(1).toNanos());
         scheduler.runTask();
         assertTrue(log.infos.contains("TFO key file " + file + ": its directory is watched again"), log.infos::toString);
-        assertEquals(K2, keyFile.ring().primary(), "read at the recheck");
+        assertEquals(K2, ring.primary(), "read at the recheck");
         writeInPlace(file, K3.format());
         Wait.until("the next change seen through the new watch, the recheck not due", WAIT, () -> {
             scheduler.runTask();
-            return keyFile.ring().primary().equals(K3);
+            return ring.primary().equals(K3);
         });
     }
 
@@ -314,10 +296,9 @@ class TfoKeyFileTest {
         writeInPlace(key, K1.format());
         ManualScheduler scheduler = new ManualScheduler();
         AtomicLong clock = new AtomicLong();
-        TfoKeyFile keyFile = track(TfoKeyFile.builder(key).executor(scheduler).recheckInterval(Duration.ofSeconds(1))
-                .reporter(log).clock(clock::get).watch());
+        TfoKeyRing ring = track(KeyFileWatch.open(key, scheduler, Duration.ofSeconds(1), log, clock::get));
         KeyListener listener = new KeyListener();
-        keyFile.ring().attach(listener);
+        ring.attach(listener);
         assertArrayEquals(KeyListener.expected(K1, null), listener.last());
 
         writeAtomically(key, K2.format());
@@ -345,24 +326,26 @@ class TfoKeyFileTest {
     @Test
     void byDefaultItOwnsOneDaemonThreadAndCloseReleasesItAndTheWatch() throws IOException {
         writeInPlace(key, K1.format());
-        TfoKeyFile keyFile = TfoKeyFile.watch(key);
+        TfoKeyRing ring = TfoKeyRing.watch(key);
         Thread own = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(OWN_THREAD))
                 .findFirst().orElse(null);
-        assertNotNull(own, "the key file's own thread");
+        assertNotNull(own, "the ring's own thread");
         assertTrue(own.isDaemon());
         assertEquals(watchThreadsBefore + 1, threads(JDK_WATCH_THREAD));
-        assertEquals("TfoKeyFile(" + key + ", own thread, recheck PT5S, watching)", keyFile.toString());
+        assertEquals("TfoKeyRing(primary, 0 listener(s), file " + key + ", own thread, recheck PT5S, watching)",
+                ring.toString());
 
-        keyFile.close();
+        ring.close();
         assertFalse(own.isAlive(), "close waits for its own thread to end");
         assertEquals(0, threads(OWN_THREAD));
         Wait.until("the WatchService's thread ended", WAIT, () -> threads(JDK_WATCH_THREAD) == watchThreadsBefore);
-        keyFile.close(); // idempotent
-        assertEquals("TfoKeyFile(" + key + ", own thread, recheck PT5S, closed)", keyFile.toString());
+        ring.close(); // idempotent
+        assertEquals("TfoKeyRing(primary, 0 listener(s), file " + key + ", own thread, recheck PT5S, closed)",
+                ring.toString());
 
-        keyFile.ring().rotate(K3).join(); // the ring outlives the watch
-        assertEquals(K3, keyFile.ring().primary());
-        assertEquals(Optional.of(K1), keyFile.ring().backup());
+        ring.rotate(K3).join(); // the ring outlives the watch
+        assertEquals(K3, ring.primary());
+        assertEquals(Optional.of(K1), ring.backup());
     }
 
     @Test
@@ -371,25 +354,44 @@ class TfoKeyFileTest {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> new Thread(r, "user-scheduler"));
         executor.setRemoveOnCancelPolicy(true);
         try {
-            TfoKeyFile keyFile = TfoKeyFile.builder(key).executor(executor).recheckInterval(NEVER).reporter(log)
-                    .watch();
+            TfoKeyRing ring = KeyFileWatch.open(key, executor, NEVER, log, System::nanoTime);
             assertEquals(0, threads(OWN_THREAD), "no thread of its own");
-            assertEquals("TfoKeyFile(" + key + ", given executor, recheck PT24H, watching)", keyFile.toString());
+            assertEquals("TfoKeyRing(primary, 0 listener(s), file " + key + ", given executor, recheck PT24H, "
+                    + "watching)", ring.toString());
             writeAtomically(key, K2.format());
-            Wait.until("rotated to K2", WAIT, () -> keyFile.ring().primary().equals(K2));
+            Wait.until("rotated to K2", WAIT, () -> ring.primary().equals(K2));
             Wait.until("the change reported", WAIT, () -> !log.infos.isEmpty());
             assertEquals("user-scheduler", log.infoThreads.get(0), "the file was read on the given executor");
 
-            keyFile.close();
-            keyFile.close();
-            assertFalse(executor.isShutdown(), "never shut down by the key file");
+            ring.close();
+            ring.close();
+            assertFalse(executor.isShutdown(), "never shut down by the ring");
             assertTrue(executor.getQueue().isEmpty(), "its task is cancelled");
             assertEquals("still works", executor.submit(() -> "still works").get(10, TimeUnit.SECONDS));
-            keyFile.ring().rotate(K3).join();
-            assertEquals(K3, keyFile.ring().primary());
+            ring.rotate(K3).join();
+            assertEquals(K3, ring.primary());
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void watchWithAnExecutorRunsAsItsTaskAndTakesRecheckIntervalsFrom1MsTo1Day() throws Exception {
+        writeInPlace(key, K1.format());
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+        executor.setRemoveOnCancelPolicy(true);
+        cleanup.add(executor::shutdownNow);
+        try (TfoKeyRing day = TfoKeyRing.watch(key, executor, Duration.ofDays(1))) {
+            assertEquals("TfoKeyRing(primary, 0 listener(s), file " + key + ", given executor, recheck PT24H, "
+                    + "watching)", day.toString());
+        }
+        TfoKeyRing ring = track(TfoKeyRing.watch(key, executor, Duration.ofMillis(1)));
+        assertTrue(ring.toString().endsWith(", given executor, recheck PT0.001S, watching)"), ring.toString());
+        assertEquals(1, executor.getQueue().size(), "one task, the closed ring's was removed");
+        assertEquals(0, threads(OWN_THREAD), "no thread of its own");
+        writeAtomically(key, K2.format());
+        Wait.until("rotated to K2", WAIT, () -> ring.primary().equals(K2));
+        assertEquals(Optional.of(K1), ring.backup());
     }
 
     @Test
@@ -397,15 +399,14 @@ class TfoKeyFileTest {
         writeInPlace(key, K1.format());
         DefaultEventExecutor loop = new DefaultEventExecutor();
         try {
-            TfoKeyFile keyFile = TfoKeyFile.builder(key).executor(loop).recheckInterval(NEVER).reporter(log)
-                    .watch();
+            TfoKeyRing ring = KeyFileWatch.open(key, loop, NEVER, log, System::nanoTime);
             writeAtomically(key, K2.format());
-            Wait.until("rotated to K2", WAIT, () -> keyFile.ring().primary().equals(K2));
+            Wait.until("rotated to K2", WAIT, () -> ring.primary().equals(K2));
             Wait.until("the change reported", WAIT, () -> !log.infos.isEmpty());
             assertTrue(loop.submit(() -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS)
                     .equals(log.infoThreads.get(0)), "the file was read on the event executor");
-            keyFile.close();
-            assertFalse(loop.isShuttingDown(), "never shut down by the key file");
+            ring.close();
+            assertFalse(loop.isShuttingDown(), "never shut down by the ring");
         } finally {
             loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -416,15 +417,14 @@ class TfoKeyFileTest {
         writeInPlace(key, K1.format());
         ManualScheduler scheduler = new ManualScheduler();
         AtomicLong clock = new AtomicLong();
-        TfoKeyFile keyFile = TfoKeyFile.builder(key).executor(scheduler).recheckInterval(Duration.ofSeconds(1))
-                .reporter(log).clock(clock::get).watch();
-        keyFile.close();
+        TfoKeyRing ring = KeyFileWatch.open(key, scheduler, Duration.ofSeconds(1), log, clock::get);
+        ring.close();
         assertTrue(scheduler.task.isCancelled());
         assertFalse(scheduler.isShutdown());
         writeAtomically(key, K2.format());
         clock.addAndGet(Duration.ofSeconds(1).toNanos());
         scheduler.task.command.run(); // a run that was already under way when close was called
-        assertEquals(K1, keyFile.ring().primary());
+        assertEquals(K1, ring.primary());
         assertTrue(log.all().isEmpty(), () -> log.all().toString());
     }
 
@@ -433,7 +433,7 @@ class TfoKeyFileTest {
         writeInPlace(key, K1.format());
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> new Thread(r, "user-scheduler"));
         cleanup.add(executor::shutdownNow);
-        TfoKeyFile keyFile = TfoKeyFile.builder(key).executor(executor).recheckInterval(NEVER).reporter(log).watch();
+        TfoKeyRing ring = KeyFileWatch.open(key, executor, NEVER, log, System::nanoTime);
         // The key file becomes a FIFO: the watcher's read blocks until the test writes into it.
         Path fifo = dir.resolve(".fifo");
         Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).inheritIO().start();
@@ -441,29 +441,28 @@ class TfoKeyFileTest {
         Files.move(fifo, key, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Wait.until("the watcher blocked reading the file", WAIT, () -> isReadingTheKeyFile("user-scheduler"));
 
-        keyFile.close(); // returns at once: a given executor's run is not waited for
+        ring.close(); // returns at once: a given executor's run is not waited for
         Files.writeString(key, K2.format(), StandardCharsets.US_ASCII); // the blocked read completes
         executor.submit(() -> { }).get(10, TimeUnit.SECONDS); // that run has ended
-        assertEquals(K1, keyFile.ring().primary(), "a read that completed after close changed nothing");
+        assertEquals(K1, ring.primary(), "a read that completed after close changed nothing");
         assertTrue(log.all().isEmpty(), () -> log.all().toString());
     }
 
     // ---- helpers ----
 
-    /** Opens the key file on its own thread or on a (tracked) single-thread executor. */
-    private TfoKeyFile open(boolean onExecutor, Duration recheck) throws IOException {
-        TfoKeyFile.Builder b = TfoKeyFile.builder(key).recheckInterval(recheck).reporter(log);
+    /** A ring following the key file on its own thread or on a (tracked) single-thread executor. */
+    private TfoKeyRing open(boolean onExecutor, Duration recheck) throws IOException {
+        ScheduledThreadPoolExecutor executor = null;
         if (onExecutor) {
-            ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1);
+            executor = new ScheduledThreadPoolExecutor(1);
             cleanup.add(executor::shutdownNow);
-            b.executor(executor);
         }
-        return track(b.watch());
+        return track(KeyFileWatch.open(key, executor, recheck, log, System::nanoTime));
     }
 
-    private TfoKeyFile track(TfoKeyFile keyFile) {
-        cleanup.add(0, keyFile); // closed before its executor is shut down
-        return keyFile;
+    private TfoKeyRing track(TfoKeyRing ring) {
+        cleanup.add(0, ring); // closed before its executor is shut down
+        return ring;
     }
 
     /** {@code key -> ../elsewhere/key}, the target holding {@code k}; returns the target. */
@@ -521,8 +520,8 @@ class TfoKeyFileTest {
         Files.delete(d);
     }
 
-    /** Records what a key file reports, and on which thread it reported a change. */
-    static final class Recorder implements TfoKeyFile.Reporter {
+    /** Records what a key file watch reports, and on which thread it reported a change. */
+    static final class Recorder implements KeyFileWatch.Reporter {
         final List<String> infos = new CopyOnWriteArrayList<>();
         final List<String> infoThreads = new CopyOnWriteArrayList<>();
         final List<String> warns = new CopyOnWriteArrayList<>();
