@@ -36,8 +36,12 @@ final class HandshakeObserver extends ChannelDuplexHandler implements HandshakeW
 
     /** The channel's verdict: its gate's, else an observer's, put first in its pipeline when it has none. */
     static Verdict verdictOf(Channel channel, SocketOps ops) {
+        Verdict existing = Verdict.of(channel);
+        if (existing != null) {
+            return existing; // the gate's (the usual case), or an observer's asked before
+        }
         Verdict mine = new Verdict(channel);
-        Verdict existing = channel.attr(Verdict.KEY).setIfAbsent(mine);
+        existing = channel.attr(Verdict.KEY).setIfAbsent(mine);
         if (existing != null) {
             return existing;
         }

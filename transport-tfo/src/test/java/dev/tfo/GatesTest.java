@@ -61,6 +61,15 @@ class GatesTest {
     }
 
     @Test
+    void tfoResultOfAGatedChannelIsTheGatesVerdictAndAddsNothing() {
+        SynGate gate = Gates.install(c, options, kernel);
+        java.util.List<String> before = c.pipeline().names();
+        assertSame(gate.verdict.future(), TfoResult.of(c));
+        assertEquals(before, c.pipeline().names(), "no observer beside the gate");
+        assertSame(gate.verdict, Verdict.of(c));
+    }
+
+    @Test
     void findingNoGateLeavesNoAttributeBehind() {
         assertNull(Gates.of(c));
         assertFalse(c.hasAttr(Verdict.KEY));
