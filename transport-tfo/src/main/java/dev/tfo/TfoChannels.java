@@ -4,18 +4,30 @@ import dev.tfo.internal.NettyVersion;
 import dev.tfo.internal.SocketOps;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * TCP Fast Open for client channels: a channel factory for a Netty {@code Bootstrap} or a framework that takes
- * one, or a call on a channel that a framework lets you see when it is initialised. Such clients connect first
- * and write later; from the second connection to a server on (once the kernel holds a cookie) their first
- * write rides in the SYN. Nothing else of the bootstrap changes, and the order of its setters does not matter.
+ * TCP Fast Open for Netty channels, on both sides: where servers and clients get it. A server takes a channel
+ * factory ({@link #serverFactory}) whose listeners accept data in the SYN; a client takes a channel factory
+ * ({@link #clientFactory}) for a Netty {@code Bootstrap} or a framework that takes one, or a call
+ * ({@link #client}) on a channel that a framework lets you see when it is initialised. Nothing else of the
+ * bootstrap changes, and the order of its setters does not matter: the factory configures each channel as it
+ * makes it.
  *
- * <p>Netty:
+ * <p>Netty, server and client (clients connect first and write later; from the second connection to a server
+ * on, once the kernel holds a cookie, their first write rides in the SYN):
  * <pre>{@code
+ * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+ * ServerBootstrap sb = new ServerBootstrap().group(boss, workers)
+ *         .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+ *                 TfoServerOptions.builder().queueLength(256).keys(keys).build()))
+ *         .childHandler(new MyServerHandler());
+ * sb.bind(443).sync();
+ *
  * Bootstrap b = new Bootstrap().group(group)
  *         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new))
  *         .handler(new MyHandler());
@@ -45,14 +57,20 @@ import static java.util.Objects.requireNonNull;
  * }).build();
  * }</pre>
  *
- * <p>What the handler installed here guarantees, on epoll and io_uring: the connection's {@link TfoResult};
+ * <p>What a listener from {@link #serverFactory} gets, on epoll and io_uring: its TFO queue, following the live
+ * {@code net.ipv4.tcp_fastopen}; its own keys from a {@link TfoKeyRing}, rotated live; cookie-less mode if asked;
+ * a {@link TfoResultListener} told every accepted connection's result. On NIO it accepts no data in a SYN (a
+ * warning says so) and its result listener is still told every connection ({@link TfoOutcome#NO_SYN_DATA}).
+ *
+ * <p>What the handler installed in a client guarantees, on epoll and io_uring: the connection's {@link TfoResult};
  * a handshake bounded by {@code CONNECT_TIMEOUT_MILLIS} from its SYN; a refused, reset or silent server
  * failing the connection with an exception that names it; the {@link TfoBackoff} consulted and taught; only
  * bytes the {@link TfoSynDataPolicy} admits in the SYN (by default nothing that is not known to be safe to
  * replay); a handshake without data when nothing is written within {@link TfoClientOptions.Builder#firstWriteWait},
  * so that clients that read first never hang. On other transports, on kernels without
  * {@code TCP_FASTOPEN_CONNECT} (before Linux 4.11) or with the client bit of {@code net.ipv4.tcp_fastopen}
- * off, the connection is a plain one and its result says why ({@link TfoOutcome#NOT_ATTEMPTED}).
+ * off, the connection is a plain one and its result says why ({@link TfoOutcome#NOT_ATTEMPTED}). A client that
+ * sends a first flight as it connects uses {@link TfoBootstraps#connect TfoBootstraps.connect}.
  *
  * <p>Needs Netty 4.1.76.Final or later (every 4.2 release): on an older Netty every method here throws an
  * {@link IllegalStateException} naming the version found and the version needed.
@@ -70,6 +88,65 @@ public final class TfoChannels {
     public static final String HANDLER_NAME = SynGate.NAME;
 
     private TfoChannels() {
+    }
+
+    /**
+     * A channel factory whose listeners accept data in the SYN, set up with {@code options}: for a
+     * {@code ServerBootstrap}, in place of {@code channel(...)}. Each channel it makes is configured at once,
+     * before any bootstrap sees it: on epoll and io_uring its TFO queue ({@code TCP_FASTOPEN}, set as the raw
+     * socket option so that it follows the live {@code net.ipv4.tcp_fastopen}) and cookie-less mode; its keys,
+     * set when it registers (with a fresh option buffer per listener) and rotated live through the
+     * {@link TfoKeyRing}; and on every transport the {@link TfoResultListener}, told the result of every
+     * accepted connection. The bootstrap's own parent {@code handler(...)} and options are kept, set before or
+     * after; its handler sees each accepted connection after the result listener was told.
+     *
+     * <p>If the kernel refuses the keys, the bind fails with a {@code ChannelException} naming the listener
+     * (never the key). On a transport without TFO (NIO) it logs a warning and leaves the queue, keys and
+     * cookie-less mode unset; the result listener is still told every accepted connection
+     * ({@link TfoOutcome#NO_SYN_DATA}). Warnings (no TFO on the transport, the server bit of
+     * {@code net.ipv4.tcp_fastopen} off, a queue longer than {@code net.core.somaxconn}) are logged once per
+     * process.
+     *
+     * <pre>{@code
+     * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
+     * new ServerBootstrap().group(boss, workers)
+     *         .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+     *                 TfoServerOptions.builder().queueLength(256).keys(keys).build()))
+     *         .childHandler(new MyServerHandler())
+     *         .bind(443).sync();
+     * }</pre>
+     *
+     * @param factory makes the TCP server channels, e.g. {@code EpollServerSocketChannel::new}
+     * @param options the options
+     * @param <C>     the channel type
+     * @return a factory that sets up each listener it makes for TFO; it throws {@link IllegalArgumentException}
+     *         (closing the channel) when {@code factory} makes a channel that is not a TCP
+     *         {@link ServerSocketChannel}, which a {@code ServerBootstrap} turns into a failed bind
+     * @throws NullPointerException when an argument is {@code null}
+     */
+    public static <C extends ServerChannel> ChannelFactory<C> serverFactory(ChannelFactory<C> factory,
+                                                                           TfoServerOptions options) {
+        requireNonNull(factory, "factory");
+        requireNonNull(options, "options");
+        NettyVersion.requireSupported();
+        return new ChannelFactory<C>() {
+            @Override
+            public C newChannel() {
+                C channel = factory.newChannel();
+                try {
+                    ServerChannels.configure(channel, options);
+                } catch (RuntimeException e) {
+                    channel.unsafe().closeForcibly();
+                    throw e;
+                }
+                return channel;
+            }
+
+            @Override
+            public String toString() {
+                return "TfoChannels.serverFactory(" + factory + ", " + options + ')';
+            }
+        };
     }
 
     /**

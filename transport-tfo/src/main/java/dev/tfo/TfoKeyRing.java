@@ -33,7 +33,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <pre>{@code
  * TfoKeyRing ring = TfoKeyRing.of(TfoKey.parse(System.getenv("TFO_KEY")));
- * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().keys(ring).build()).bind(443).sync();
+ * serverBootstrap.channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+ *         TfoServerOptions.builder().keys(ring).build())).bind(443).sync();
  * ring.rotate(TfoKey.generate()).join();   // new primary; the old one stays valid as backup
  * }</pre>
  *
@@ -48,7 +49,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <pre>{@code
  * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
- * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().keys(keys).build()).bind(443).sync();
+ * serverBootstrap.channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+ *         TfoServerOptions.builder().keys(keys).build())).bind(443).sync();
  * // ... at shutdown: stop following the file (the listeners keep their keys)
  * keys.close();
  * }</pre>

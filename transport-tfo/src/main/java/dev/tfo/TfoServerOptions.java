@@ -5,9 +5,9 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * How {@link TfoBootstraps#server(io.netty.bootstrap.ServerBootstrap, TfoServerOptions)} sets up a listener:
- * the TFO queue length, the keys (optional; default: the host's {@code net.ipv4.tcp_fastopen_key}, random
- * per boot and per network namespace) and cookie-less mode. Immutable.
+ * How a listener from {@link TfoChannels#serverFactory TfoChannels.serverFactory} is set up: the TFO queue
+ * length, the keys (optional; default: the host's {@code net.ipv4.tcp_fastopen_key}, random
+ * per boot and per network namespace), cookie-less mode and a result listener. Immutable.
  *
  * <pre>{@code
  * TfoKeyRing keys = TfoKeyRing.watch(Path.of("/run/secrets/tfo/key"));
@@ -15,7 +15,7 @@ import static java.util.Objects.requireNonNull;
  *         .queueLength(256)
  *         .keys(keys)
  *         .build();
- * TfoBootstraps.server(serverBootstrap, options).bind(443).sync();
+ * serverBootstrap.channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new, options));
  * }</pre>
  */
 public final class TfoServerOptions {
@@ -41,7 +41,7 @@ public final class TfoServerOptions {
      * listener.
      *
      * <pre>{@code
-     * TfoBootstraps.server(serverBootstrap, TfoServerOptions.defaults()).bind(2222).sync();
+     * TfoChannels.serverFactory(EpollServerSocketChannel::new, TfoServerOptions.defaults())
      * }</pre>
      *
      * @return the default options
@@ -136,7 +136,7 @@ public final class TfoServerOptions {
          *
          * <p>{@code builder.keys(TfoKeyRing.of(TfoKey.parse(secret)))}
          *
-         * @param keys the key ring; may be shared by several bootstraps
+         * @param keys the key ring; may be shared by several listeners and bootstraps
          * @return this builder
          */
         public Builder keys(TfoKeyRing keys) {

@@ -3,10 +3,11 @@
  * transports, made safe to use and provable on every connection. This package is the library's whole API.
  *
  * <ul>
- *   <li>{@link dev.tfo.TfoBootstraps} configures a {@code ServerBootstrap}, and connects a {@code Bootstrap}
- *       with a first flight of data that rides in the SYN whenever the kernel holds a cookie.</li>
- *   <li>{@link dev.tfo.TfoChannels} gives client channels the TFO handler: a channel factory for a
- *       {@code Bootstrap} or a framework, or a call in a framework's channel-init hook.</li>
+ *   <li>{@link dev.tfo.TfoChannels} is where both sides get TFO: a channel factory for a {@code ServerBootstrap}
+ *       whose listeners accept data in the SYN, and for clients a channel factory for a {@code Bootstrap} or a
+ *       framework, or a call in a framework's channel-init hook.</li>
+ *   <li>{@link dev.tfo.TfoBootstraps} connects a {@code Bootstrap} with a first flight of data that rides in
+ *       the SYN whenever the kernel holds a cookie.</li>
  *   <li>{@link dev.tfo.TfoSynDataPolicy} decides which first bytes may ride in a SYN (replay safety).</li>
  *   <li>{@link dev.tfo.TfoResultListener} is told each connection's result (metrics, logs).</li>
  *   <li>{@link dev.tfo.TfoServerOptions} and {@link dev.tfo.TfoClientOptions}: immutable settings of a

@@ -6,8 +6,11 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.socket.ServerSocketChannel;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -46,7 +49,11 @@ final class EchoFixture implements AutoCloseable {
 
     /** Starts the echo server; {@code queueLength <= 0}: without TCP_FASTOPEN. */
     SocketAddress startServer(String host, int queueLength) throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(transport.serverChannel())
+        ChannelFactory<? extends ServerSocketChannel> channels = new ReflectiveChannelFactory<>(transport.serverChannel());
+        if (queueLength > 0) {
+            channels = TfoChannels.serverFactory(channels, TfoServerOptions.builder().queueLength(queueLength).build());
+        }
+        ServerBootstrap sb = new ServerBootstrap().group(group).channelFactory(channels)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -54,9 +61,6 @@ final class EchoFixture implements AutoCloseable {
                         ch.pipeline().addLast(EchoHandlers.echo());
                     }
                 });
-        if (queueLength > 0) {
-            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(queueLength).build());
-        }
         server = sb.bind(new InetSocketAddress(host, 0)).sync().channel();
         return server.localAddress();
     }

@@ -34,7 +34,7 @@ class OldNettyIT {
     private static final List<String> WORK_EVERYWHERE = List.of("TfoKey.generate", "TfoCounters.snapshot",
             "TfoClientOptions.builder", "TfoServerOptions.builder", "TfoBackoff.builder");
     private static final List<String> GUARDED = List.of(
-            "TfoBootstraps.server", "TfoBootstraps.server(options)", "TfoBootstraps.connect",
+            "TfoChannels.serverFactory", "TfoBootstraps.connect",
             "TfoChannels.client", "TfoChannels.clientFactory", "TfoResult.of", "TfoKeyRing.of",
             "TfoKeyRing.of(backup)", "TfoKeyRing.watch");
 

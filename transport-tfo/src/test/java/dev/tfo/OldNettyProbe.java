@@ -1,10 +1,10 @@
 package dev.tfo;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +38,8 @@ public final class OldNettyProbe {
         probe("TfoSupport.summary", () -> TfoSupport.current().summary());
 
         // Need Netty 4.1.76+: must fail at once with the version found and the version needed.
-        probe("TfoBootstraps.server", () -> TfoBootstraps.server(new ServerBootstrap(), TfoServerOptions.defaults()));
-        probe("TfoBootstraps.server(options)", () -> TfoBootstraps.server(new ServerBootstrap(),
-                TfoServerOptions.builder().queueLength(16).build()));
+        probe("TfoChannels.serverFactory", () -> TfoChannels.<NioServerSocketChannel>serverFactory(
+                () -> new NioServerSocketChannel(), TfoServerOptions.builder().queueLength(16).build()));
         ByteBuf firstFlight = Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.US_ASCII);
         probe("TfoBootstraps.connect", () -> TfoBootstraps.connect(new Bootstrap(), server, firstFlight));
         probe("TfoBootstraps.connect released its first flight", () -> firstFlight.refCnt() == 0);

@@ -13,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -235,10 +236,11 @@ class TfoBootstrapsNetnsTest {
             List<String> serverTold = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<String> clientTold = new java.util.concurrent.CopyOnWriteArrayList<>();
             io.netty.bootstrap.ServerBootstrap sb = new io.netty.bootstrap.ServerBootstrap().group(echo.group)
-                    .channel(TestTransport.EPOLL.serverChannel())
+                    .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new, TfoServerOptions.builder()
+                            .queueLength(16)
+                            .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress()))
+                            .build()))
                     .childHandler(EchoHandlers.echo());
-            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(16)
-                    .resultListener((child, r) -> serverTold.add(r.outcome() + " " + child.remoteAddress())).build());
             Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();
             TfoClientOptions options = TfoClientOptions.builder()
                     .resultListener((ch, r) -> clientTold.add(r.outcome() + " " + ch.localAddress())).build();

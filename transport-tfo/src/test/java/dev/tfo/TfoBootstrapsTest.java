@@ -1,10 +1,8 @@
 package dev.tfo;
 
 import dev.tfo.EchoFixture.Exchange;
-import dev.tfo.internal.TcpOptions;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -15,9 +13,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,8 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Configuration, bad input and the NIO fallback, in the build's own network namespace (whatever its
- * sysctl). Real TFO is proven in {@link TfoBootstrapsNetnsTest} and {@code FallbackMatrixTest}.
+ * Clients: configuration, bad input and the NIO fallback, in the build's own network namespace (whatever its
+ * sysctl). Real TFO is proven in {@link TfoBootstrapsNetnsTest} and {@code FallbackMatrixTest}; servers are
+ * {@link ServerChannelsTest}'s.
  */
 class TfoBootstrapsTest {
     private static EventLoopGroup group;
@@ -64,87 +61,6 @@ class TfoBootstrapsTest {
 
     private static Bootstrap bootstrap() {
         return new Bootstrap().group(group).channel(EpollSocketChannel.class).handler(NOOP);
-    }
-
-    private static ServerBootstrap serverBootstrap() {
-        return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class).childHandler(NOOP);
-    }
-
-    @Test
-    void serverSetsTheQueueLengthAsAParentOption() {
-        ServerBootstrap sb = serverBootstrap();
-        assertSame(sb, TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(128).build()));
-        assertEquals(128, sb.config().options().get(TcpOptions.FASTOPEN_QUEUE));
-        assertNull(sb.config().childOptions().get(TcpOptions.FASTOPEN_QUEUE));
-        assertNull(sb.config().options().get(ChannelOption.TCP_FASTOPEN),
-                "not Netty's option, which Netty skips when the server bit was off at its start");
-    }
-
-    @Test
-    void serverRejectsBadInputAndStaysUntouched() {
-        assertEquals("serverBootstrap", assertThrows(NullPointerException.class,
-                () -> TfoBootstraps.server(null, TfoServerOptions.defaults())).getMessage());
-        assertEquals("options", assertThrows(NullPointerException.class,
-                () -> TfoBootstraps.server(serverBootstrap(), null)).getMessage());
-        for (int bad : new int[] {0, -1, Integer.MIN_VALUE}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> TfoServerOptions.builder().queueLength(bad));
-            assertTrue(e.getMessage().startsWith("queueLength"), e.getMessage());
-        }
-        ServerBootstrap local = new ServerBootstrap().group(group).channel(LocalServerChannel.class).childHandler(NOOP);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TfoBootstraps.server(local, TfoServerOptions.defaults()));
-        assertTrue(e.getMessage().startsWith("serverBootstrap: channel"), e.getMessage());
-        assertNull(local.config().options().get(TcpOptions.FASTOPEN_QUEUE), "nothing half-configured");
-        IllegalStateException noChannel = assertThrows(IllegalStateException.class,
-                () -> TfoBootstraps.server(new ServerBootstrap(), TfoServerOptions.defaults()));
-        assertTrue(noChannel.getMessage().startsWith("serverBootstrap"), noChannel.getMessage());
-    }
-
-    /** A server channel class of its own, so that this test sees the once-per-JVM warning first. */
-    public static final class QuietNioServerSocketChannel extends io.netty.channel.socket.nio.NioServerSocketChannel {
-        public QuietNioServerSocketChannel() {
-        }
-    }
-
-    @Test
-    void warnsOnceWhenTheTransportOrTheKernelWillIgnoreTheOption() {
-        java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(TfoBootstraps.class.getName());
-        java.util.logging.Handler handler = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                warnings.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        jul.addHandler(handler);
-        try {
-            for (int i = 0; i < 3; i++) {
-                TfoBootstraps.server(new ServerBootstrap().group(group).channel(QuietNioServerSocketChannel.class)
-                        .childHandler(NOOP), TfoServerOptions.builder().queueLength(8).build());
-            }
-            assertEquals(1, warnings.stream().filter(w -> w.contains("QuietNioServerSocketChannel cannot accept "
-                    + "data in a SYN; use EpollServerSocketChannel or IoUringServerSocketChannel")).count(),
-                    warnings.toString());
-
-            int somaxconn = dev.tfo.internal.Procfs.readInt(dev.tfo.internal.Procfs.SOMAXCONN).getAsInt();
-            int tooLong = somaxconn + 4242;
-            TfoBootstraps.server(serverBootstrap(), TfoServerOptions.builder().queueLength(tooLong).build());
-            TfoBootstraps.server(serverBootstrap(), TfoServerOptions.builder().queueLength(tooLong).build());
-            assertEquals(1, warnings.stream().filter(w -> w.equals("TFO queueLength " + tooLong
-                    + " exceeds net.core.somaxconn=" + somaxconn + ": the kernel caps the queue at " + somaxconn))
-                    .count(), warnings.toString());
-        } finally {
-            jul.removeHandler(handler);
-        }
     }
 
     /** The channel factory changes nothing of the bootstrap but its channels; setters in any order. */
@@ -289,31 +205,6 @@ class TfoBootstrapsTest {
                 assertTrue(x.client.reason().contains("NioSocketChannel cannot send data in a SYN"), x.client.reason());
                 TfoResult accepted = echo.serverResults.take();
                 assertEquals(TfoOutcome.NO_SYN_DATA, accepted.outcome());
-            }
-        }
-    }
-
-    @Test
-    void aNioServerStillTellsItsResultListenerEveryConnection() throws Exception {
-        try (EchoFixture echo = new EchoFixture(TestTransport.NIO)) {
-            java.util.List<TfoResult> told = new java.util.concurrent.CopyOnWriteArrayList<>();
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(TestTransport.NIO.serverChannel())
-                    .childHandler(NOOP);
-            TfoBootstraps.server(sb, TfoServerOptions.builder().resultListener((child, r) -> told.add(r)).build());
-            io.netty.channel.Channel listener = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            try {
-                for (int i = 0; i < 2; i++) {
-                    new Bootstrap().group(echo.group).channel(TestTransport.NIO.channel()).handler(NOOP)
-                            .connect(listener.localAddress()).sync().channel().close().sync();
-                }
-                dev.tfo.testkit.Wait.until("two accepted results", java.time.Duration.ofSeconds(10),
-                        () -> told.size() == 2);
-                for (TfoResult r : told) {
-                    assertEquals(TfoOutcome.NO_SYN_DATA, r.outcome());
-                    assertTrue(r.reason().contains("cannot accept data in a SYN"), r.reason());
-                }
-            } finally {
-                listener.close().sync();
             }
         }
     }

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -188,7 +189,9 @@ class TfoChannelsNetnsTest {
     void aClientThatReadsFirstGetsItsBannerWithoutHanging(TestTransport transport) throws Exception {
         try (EchoFixture echo = new EchoFixture(transport)) {
             String banner = "220 tfo banner ready\r\n";
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(transport.serverChannel())
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group)
+                    .channelFactory(TfoChannels.serverFactory(new ReflectiveChannelFactory<>(transport.serverChannel()),
+                            TfoServerOptions.builder().queueLength(64).build()))
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -201,7 +204,6 @@ class TfoChannelsNetnsTest {
                             });
                         }
                     });
-            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build());
             Channel listener = sb.bind(new InetSocketAddress(freshIp(), 0)).sync().channel();
             InetSocketAddress server = (InetSocketAddress) listener.localAddress();
             try (Capture capture = Capture.here("lo", "tcp port " + server.getPort())) {

@@ -11,6 +11,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,9 @@ class TfoTlsNetnsTest {
         SslContext clientSsl = SslContextBuilder.forClient().trustManager(cert.trustManagerFactory()).build();
 
         try (EchoFixture echo = new EchoFixture(TestTransport.EPOLL)) {
-            ServerBootstrap sb = new ServerBootstrap().group(echo.group).channel(TestTransport.EPOLL.serverChannel())
+            ServerBootstrap sb = new ServerBootstrap().group(echo.group)
+                    .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+                            TfoServerOptions.builder().queueLength(64).build()))
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -42,7 +45,6 @@ class TfoTlsNetnsTest {
                             ch.pipeline().addLast(serverSsl.newHandler(ch.alloc()), EchoHandlers.echo());
                         }
                     });
-            TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build());
             InetSocketAddress server = (InetSocketAddress) sb.bind("127.0.0.200", 0).sync().channel().localAddress();
             byte[] request = "GET /over-tls".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

@@ -1,6 +1,6 @@
 package dev.tfo.bench;
 
-import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoServerOptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -19,7 +19,7 @@ import java.net.InetSocketAddress;
 
 /**
  * The request/response server of every benchmark: reads a request of a fixed size, answers with a response
- * of a fixed size, and leaves closing to the client. TFO is on ({@link TfoBootstraps#server}, queue 4096).
+ * of a fixed size, and leaves closing to the client. TFO is on ({@link TfoChannels#serverFactory}, queue 4096).
  *
  * <p>As a main (in the server namespace): {@code BenchServer PORT REQUEST_BYTES RESPONSE_BYTES [WARMUP]}; prints
  * {@code listening PORT} and runs until killed or stdin closes.
@@ -48,7 +48,8 @@ public final class BenchServer implements AutoCloseable {
                 Unpooled.directBuffer(responseBytes).writeBytes(Payloads.pattern(responseBytes, 'R')));
         ServerBootstrap sb = new ServerBootstrap()
                 .group(group)
-                .channel(EpollServerSocketChannel.class)
+                .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+                        TfoServerOptions.builder().queueLength(4096).build()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -58,7 +59,6 @@ public final class BenchServer implements AutoCloseable {
                         ch.pipeline().addLast(new Responder(requestBytes, response));
                     }
                 });
-        TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(4096).build());
         Channel ch = sb.bind(bind).sync().channel();
         return new BenchServer(group, ch);
     }

@@ -1,9 +1,9 @@
 package dev.tfo.frameworks;
 
-import dev.tfo.TfoBootstraps;
-import dev.tfo.TfoServerOptions;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
@@ -152,7 +152,9 @@ class PlainNettyTfoTest {
     /** A listener on {@code ip} with TFO; every accepted channel's outcome goes to {@code serverResults}. */
     private static Channel listen(String ip, BlockingQueue<TfoResult> serverResults,
             Supplier<ChannelHandler> handler) throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+        ServerBootstrap sb = new ServerBootstrap().group(group)
+                .channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+                        TfoServerOptions.builder().queueLength(64).build()))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -160,7 +162,7 @@ class PlainNettyTfoTest {
                         ch.pipeline().addLast(handler.get());
                     }
                 });
-        return TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
+        return sb.bind(ip, 0).sync().channel();
     }
 
     /** A client that only reads: it completes {@link #banner} with the first line the server sends. */

@@ -1,9 +1,9 @@
 package dev.tfo.frameworks;
 
-import dev.tfo.TfoBootstraps;
-import dev.tfo.TfoServerOptions;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoCounters;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.EchoHandlers;
 import dev.tfo.testkit.FreshNetns;
@@ -21,6 +21,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -447,7 +448,10 @@ class VertxTfoTest {
     /** A TFO listener on {@code ip} (port 0) on the test's epoll group; every accepted channel's outcome is kept. */
     private static Channel listen(String ip, BlockingQueue<TfoResult> serverResults, Supplier<ChannelHandler> handler)
             throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(TestTransport.EPOLL.serverChannel())
+        ServerBootstrap sb = new ServerBootstrap().group(group)
+                .channelFactory(TfoChannels.serverFactory(
+                        new ReflectiveChannelFactory<>(TestTransport.EPOLL.serverChannel()),
+                        TfoServerOptions.builder().queueLength(64).build()))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -455,7 +459,7 @@ class VertxTfoTest {
                         ch.pipeline().addLast(handler.get());
                     }
                 });
-        return TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
+        return sb.bind(ip, 0).sync().channel();
     }
 
     /** One client connection as the test saw it: the channel, its verdict (asked for at creation), its probe. */
@@ -625,7 +629,10 @@ class VertxTfoTest {
         NettyHttp(String ip, SslContext tls, Supplier<CompletableFuture<TfoResult>> clientVerdict)
                 throws InterruptedException {
             this.ip = ip;
-            ServerBootstrap sb = new ServerBootstrap().group(group).channel(TestTransport.EPOLL.serverChannel())
+            ServerBootstrap sb = new ServerBootstrap().group(group)
+                    .channelFactory(TfoChannels.serverFactory(
+                            new ReflectiveChannelFactory<>(TestTransport.EPOLL.serverChannel()),
+                            TfoServerOptions.builder().queueLength(64).build()))
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -639,7 +646,7 @@ class VertxTfoTest {
                                     new Answer(clientVerdict));
                         }
                     });
-            this.listener = TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(64).build()).bind(ip, 0).sync().channel();
+            this.listener = sb.bind(ip, 0).sync().channel();
         }
 
         int port() {

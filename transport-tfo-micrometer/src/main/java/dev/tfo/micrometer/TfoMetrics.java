@@ -39,7 +39,8 @@ import static java.util.Objects.requireNonNull;
  * // a client bootstrap (first flights through TfoBootstraps.connect, or connect then write)
  * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
  * // a server bootstrap
- * TfoBootstraps.server(serverBootstrap, metrics.serverOptions()).bind(443).sync();
+ * serverBootstrap.channelFactory(
+ *         TfoChannels.serverFactory(EpollServerSocketChannel::new, metrics.serverOptions()));
  * // the connect-then-write mode of a framework (Reactor Netty, gRPC, Lettuce)
  * HttpClient.create().doOnChannelInit((observer, channel, address) ->
  *         TfoChannels.client(channel, metrics.clientOptions()));
@@ -47,7 +48,8 @@ import static java.util.Objects.requireNonNull;
  *         .channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
  *
  * // with options of your own: the binder is the listener
- * TfoBootstraps.server(serverBootstrap, TfoServerOptions.builder().keys(ring).resultListener(metrics).build());
+ * serverBootstrap.channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+ *         TfoServerOptions.builder().keys(ring).resultListener(metrics).build()));
  * }</pre>
  *
  * <table>
@@ -176,7 +178,8 @@ public final class TfoMetrics implements MeterBinder, TfoResultListener {
      * host's key) with this binder as {@link TfoServerOptions.Builder#resultListener result listener}.
      *
      * <pre>{@code
-     * TfoBootstraps.server(serverBootstrap, metrics.serverOptions()).bind(443).sync();
+     * serverBootstrap.channelFactory(TfoChannels.serverFactory(EpollServerSocketChannel::new,
+     *         metrics.serverOptions()));
      * }</pre>
      *
      * <p>Another queue length or keys, with the same counting:

@@ -6,7 +6,8 @@
  * TfoMetrics metrics = new TfoMetrics();
  * metrics.bindTo(registry);
  * bootstrap.channelFactory(TfoChannels.clientFactory(EpollSocketChannel::new, metrics.clientOptions()));
- * TfoBootstraps.server(serverBootstrap, metrics.serverOptions());
+ * serverBootstrap.channelFactory(
+ *         TfoChannels.serverFactory(EpollServerSocketChannel::new, metrics.serverOptions()));
  * }</pre>
  */
 package dev.tfo.micrometer;

@@ -44,7 +44,9 @@ final class Echo implements AutoCloseable {
 
     /** Starts the echo server on {@code ip}, a port of its own. */
     InetSocketAddress serve(String ip, TfoServerOptions options) throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(transport.serverChannel())
+        ServerBootstrap sb = new ServerBootstrap().group(group)
+                .channelFactory(TfoChannels.serverFactory(new ReflectiveChannelFactory<>(transport.serverChannel()),
+                        options))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -52,7 +54,7 @@ final class Echo implements AutoCloseable {
                         ch.pipeline().addLast(EchoHandlers.echo());
                     }
                 });
-        server = TfoBootstraps.server(sb, options).bind(new InetSocketAddress(ip, 0)).sync().channel();
+        server = sb.bind(new InetSocketAddress(ip, 0)).sync().channel();
         return (InetSocketAddress) server.localAddress();
     }
 

@@ -1,8 +1,8 @@
 package dev.tfo.scenario;
 
-import dev.tfo.TfoBootstraps;
-import dev.tfo.TfoServerOptions;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoResult;
+import dev.tfo.TfoServerOptions;
 import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 
 import java.io.BufferedReader;
@@ -58,7 +59,8 @@ public final class SeamSoakServerAgent {
         TestTransport transport = TestTransport.of(a.getOrDefault("transport", "epoll"));
         EventLoopGroup group = transport.newGroup(2);
         ServerBootstrap sb = new ServerBootstrap().group(group)
-                .channel(transport.serverChannel())
+                .channelFactory(TfoChannels.serverFactory(new ReflectiveChannelFactory<>(transport.serverChannel()),
+                        TfoServerOptions.builder().queueLength(256).build()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -74,7 +76,6 @@ public final class SeamSoakServerAgent {
                         ch.pipeline().addLast(new Sink(c));
                     }
                 });
-        TfoBootstraps.server(sb, TfoServerOptions.builder().queueLength(256).build());
         Channel listener = sb.bind(port).sync().channel();
         Agents.out("LISTENING " + port);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -1,6 +1,6 @@
 package dev.tfo.scenario;
 
-import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoKey;
 import dev.tfo.TfoKeyRing;
 import dev.tfo.TfoResult;
@@ -9,12 +9,15 @@ import dev.tfo.testkit.TestTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.socket.ServerSocketChannel;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -66,8 +69,12 @@ public final class ServerAgent {
         if (ring != null) {
             options.keys(ring);
         }
+        ChannelFactory<? extends ServerSocketChannel> channels = new ReflectiveChannelFactory<>(transport.serverChannel());
+        if (!"off".equals(a.get("tfo"))) {
+            channels = TfoChannels.serverFactory(channels, options.build());
+        }
         ServerBootstrap sb = new ServerBootstrap().group(group)
-                .channel(transport.serverChannel())
+                .channelFactory(channels)
                 .option(ChannelOption.SO_BACKLOG, Integer.parseInt(a.getOrDefault("backlog", "4096")))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -81,9 +88,6 @@ public final class ServerAgent {
                         ch.pipeline().addLast(new Echo());
                     }
                 });
-        if (!"off".equals(a.get("tfo"))) {
-            TfoBootstraps.server(sb, options.build());
-        }
         Channel listener = sb.bind(port).sync().channel();
         Agents.out("LISTENING " + port);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

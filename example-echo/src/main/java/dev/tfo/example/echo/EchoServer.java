@@ -1,6 +1,6 @@
 package dev.tfo.example.echo;
 
-import dev.tfo.TfoBootstraps;
+import dev.tfo.TfoChannels;
 import dev.tfo.TfoResult;
 import dev.tfo.TfoResultListener;
 import dev.tfo.TfoServerOptions;
@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -68,16 +69,15 @@ public final class EchoServer implements AutoCloseable {
     public static EchoServer start(EventLoopGroup group, NettyTransport transport, InetSocketAddress address,
                                    PrintStream log, TfoResultListener results) throws EchoException {
         AtomicInteger accepted = new AtomicInteger();
+        TfoServerOptions.Builder options = TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH);
+        if (results != null) {
+            options.resultListener(results);
+        }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(transport.serverChannel())
+                .channelFactory(TfoChannels.serverFactory(new ReflectiveChannelFactory<>(transport.serverChannel()),
+                        options.build()))
                 .childHandler(new EchoHandler(accepted, log));
-        if (results == null) {
-            TfoBootstraps.server(bootstrap, TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH).build());
-        } else {
-            TfoBootstraps.server(bootstrap,
-                    TfoServerOptions.builder().queueLength(TFO_QUEUE_LENGTH).resultListener(results).build());
-        }
         ChannelFuture bind = bootstrap.bind(address).awaitUninterruptibly();
         if (!bind.isSuccess()) {
             throw new EchoException("cannot listen on " + Main.hostPort(address) + ": "

@@ -13,7 +13,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * TFO on the listener of the embedded Reactor Netty server: the kernel's {@code TCP_FASTOPEN} (a listener option,
- * set as the raw socket option as {@code TfoBootstraps.server} does, so that it follows the live
+ * set as the raw socket option as {@code TfoChannels.serverFactory} does, so that it follows the live
  * {@code net.ipv4.tcp_fastopen} rather than the value Netty read at class initialisation), and the
  * {@link TfoResult} of every accepted connection told to the result listener (the metrics), if any.
  *

@@ -10,8 +10,9 @@ import io.netty.channel.unix.IntegerUnixChannelOption;
 final class TfoListenerOption {
     /**
      * {@code TCP_FASTOPEN} (level {@code IPPROTO_TCP} 6, option 23): a listener's TFO queue length, set as the raw
-     * socket option as {@code TfoBootstraps.server} does, so that it follows the live {@code net.ipv4.tcp_fastopen}
-     * rather than the value Netty read at class initialisation (epoll and io_uring only).
+     * socket option as {@code TfoChannels.serverFactory} does, so that it follows the live
+     * {@code net.ipv4.tcp_fastopen} rather than the value Netty read at class initialisation (epoll and io_uring
+     * only).
      */
     static final ChannelOption<Integer> TCP_FASTOPEN = new IntegerUnixChannelOption("TCP_FASTOPEN", 6, 23);
 
