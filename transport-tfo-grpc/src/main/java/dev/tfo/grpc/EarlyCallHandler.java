@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -240,8 +242,10 @@ final class EarlyCallHandler extends ChannelDuplexHandler {
             // grpc encoded this call before it knew the server's limit; sent, it would cost the connection.
             release(waitFrom);
             ctx.flush();
-            failHeld(new IllegalStateException("a header list of " + waitingHeaderList
-                    + " bytes exceeds the server's SETTINGS_MAX_HEADER_LIST_SIZE " + maxHeaderList));
+            // An HTTP/2 error, as Netty's encoder raises when it knows the limit: grpc fails the call INTERNAL, as
+            // it does without this module.
+            failHeld(Http2Exception.connectionError(Http2Error.PROTOCOL_ERROR, "a header list of %d bytes exceeds "
+                    + "the server's SETTINGS_MAX_HEADER_LIST_SIZE %d", waitingHeaderList, maxHeaderList));
             ctx.close();
             return;
         }

@@ -168,6 +168,8 @@ class EarlyCallHandlerTest {
         assertFalse(headers.isSuccess());
         assertTrue(headers.cause().getMessage().contains("SETTINGS_MAX_HEADER_LIST_SIZE 1024"),
                 headers.cause().toString());
+        assertInstanceOf(io.netty.handler.codec.http2.Http2Exception.class, headers.cause(),
+                "an HTTP/2 error, as Netty's encoder raises: grpc fails the call INTERNAL, as without the module");
         assertFalse(ch.isOpen(), "the connection's HPACK state is the server's no more: closed");
         ch.finishAndReleaseAll();
     }
