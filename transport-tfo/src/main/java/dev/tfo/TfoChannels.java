@@ -8,6 +8,8 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 
+import java.util.function.Consumer;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -129,24 +131,8 @@ public final class TfoChannels {
         requireNonNull(factory, "factory");
         requireNonNull(options, "options");
         NettyVersion.requireSupported();
-        return new ChannelFactory<C>() {
-            @Override
-            public C newChannel() {
-                C channel = factory.newChannel();
-                try {
-                    ServerChannels.configure(channel, options);
-                } catch (RuntimeException e) {
-                    channel.unsafe().closeForcibly();
-                    throw e;
-                }
-                return channel;
-            }
-
-            @Override
-            public String toString() {
-                return "TfoChannels.serverFactory(" + factory + ", " + options + ')';
-            }
-        };
+        return configuring(factory, channel -> ServerChannels.configure(channel, options),
+                "TfoChannels.serverFactory(" + factory + ", " + options + ')');
     }
 
     /**
@@ -221,17 +207,25 @@ public final class TfoChannels {
         requireNonNull(factory, "factory");
         requireNonNull(options, "options");
         NettyVersion.requireSupported();
+        return configuring(factory, channel -> {
+            if (FirstFlightConnector.makingFirstFlightChannel()) {
+                // TfoBootstraps.connect makes this channel: its gate carries the first flight from the start.
+                Gates.installForFirstFlight(channel, options, SocketOps.NATIVE);
+            } else {
+                Gates.install(channel, options, SocketOps.NATIVE);
+            }
+        }, "TfoChannels.clientFactory(" + factory + ", " + options + ')');
+    }
+
+    /** A factory whose every channel {@code setUp} configures as it is made; one it refuses is closed, never leaked. */
+    private static <C extends Channel> ChannelFactory<C> configuring(ChannelFactory<C> factory,
+                                                                   Consumer<? super C> setUp, String name) {
         return new ChannelFactory<C>() {
             @Override
             public C newChannel() {
                 C channel = factory.newChannel();
                 try {
-                    if (FirstFlightConnector.makingFirstFlightChannel()) {
-                        // TfoBootstraps.connect makes this channel: its gate carries the first flight from the start.
-                        Gates.installForFirstFlight(channel, options, SocketOps.NATIVE);
-                    } else {
-                        Gates.install(channel, options, SocketOps.NATIVE);
-                    }
+                    setUp.accept(channel);
                 } catch (RuntimeException e) {
                     channel.unsafe().closeForcibly();
                     throw e;
@@ -241,7 +235,7 @@ public final class TfoChannels {
 
             @Override
             public String toString() {
-                return "TfoChannels.clientFactory(" + factory + ", " + options + ')';
+                return name;
             }
         };
     }
