@@ -1,6 +1,8 @@
 package dev.tfo.frameworks;
 
 import dev.tfo.TfoCounters;
+import dev.tfo.frameworks.GrpcEcho.Call;
+import dev.tfo.frameworks.GrpcEcho.EchoServer;
 import dev.tfo.TfoOutcome;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
@@ -12,30 +14,23 @@ import dev.tfo.testkit.TestTransport;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.Server;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ServerCalls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -57,8 +52,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @FreshNetns
 class GrpcOneRoundTripTest {
-    static final MethodDescriptor<byte[], byte[]> GET = GrpcOverLoopback.method("Get", true);
-    static final MethodDescriptor<byte[], byte[]> PUT = GrpcOverLoopback.method("Put", false);
+    static final MethodDescriptor<byte[], byte[]> GET = GrpcEcho.method("Get", true);
+    static final MethodDescriptor<byte[], byte[]> PUT = GrpcEcho.method("Put", false);
 
     private static EventLoopGroup group;
 
@@ -81,49 +76,51 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aReplaySafeCallRidesInTheSynWhole() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.41", true);
+        try (EchoServer server = new EchoServer("127.0.0.41", group, true, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 4; i++) {
                 String what = "idempotent gRPC call #" + (i + 1);
                 Call call = call(server.address(), capture, GET, true, what);
                 if (i == 0) {
-                    Witness.assertCookieRequest(what, call.syn, call.client, null, call.delta);
+                    Witness.assertCookieRequest(what, call.syn(), call.client(), null, call.delta());
                     continue;
                 }
-                Http2Trace.Frame headers = call.trace.first(true, Http2Trace.HEADERS);
-                assertTrue(headers.packet().isSyn(), what + ": the call's HEADERS in the SYN\n" + call.trace.render());
-                Http2Trace.Frame data = call.trace.frames().stream()
+                Http2Trace.Frame headers = call.trace().first(true, Http2Trace.HEADERS);
+                assertTrue(headers.packet().isSyn(),
+                        what + ": the call's HEADERS in the SYN\n" + call.trace().render());
+                Http2Trace.Frame data = call.trace().frames().stream()
                         .filter(f -> f.fromClient() && f.is(Http2Trace.DATA)).findFirst().orElseThrow();
                 assertTrue(data.packet().isSyn() && (data.flags() & 1) != 0, what + ": its DATA with END_STREAM in"
-                        + " the SYN\n" + call.trace.render());
-                assertTrue(call.trace.frames().stream().noneMatch(f -> f.fromClient() && f.packet().isSyn()
+                        + " the SYN\n" + call.trace().render());
+                assertTrue(call.trace().frames().stream().noneMatch(f -> f.fromClient() && f.packet().isSyn()
                         && f.is(Http2Trace.SETTINGS) && (f.flags() & Http2Trace.FLAG_ACK) != 0),
                         what + ": no SETTINGS ACK in the SYN (the server sent no SETTINGS yet)");
-                assertEquals(1, call.trace.frames().stream().filter(f -> f.fromClient() && f.is(Http2Trace.SETTINGS)
+                assertEquals(1, call.trace().frames().stream().filter(f -> f.fromClient() && f.is(Http2Trace.SETTINGS)
                         && (f.flags() & Http2Trace.FLAG_ACK) != 0).count(),
-                        what + ": one SETTINGS ACK in all, the server's\n" + call.trace.render());
-                Witness.assertDataInSyn(what, call.syn, call.probe.firstFlight(), call.client, null, call.delta);
+                        what + ": one SETTINGS ACK in all, the server's\n" + call.trace().render());
+                Witness.assertDataInSyn(what, call.syn(), call.probe().firstFlight(), call.client(), null,
+                        call.delta());
                 System.out.printf("GRPC1RTT %s: SYN of %d bytes (%s); capture:%n%s", what,
-                        call.syn.payloadLength(), call.client.outcome(), call.trace.render());
+                        call.syn().payloadLength(), call.client().outcome(), call.trace().render());
             }
         }
     }
 
     @Test
     void aCallNotSafeToReplayWaitsForTheServersSettingsAsWithThePlainRecipe() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.42", true);
+        try (EchoServer server = new EchoServer("127.0.0.42", group, true, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 2; i++) {
                 String what = "non-idempotent gRPC call #" + (i + 1);
                 Call call = call(server.address(), capture, PUT, true, what);
-                Packet serverSettings = call.trace.first(false, Http2Trace.SETTINGS).packet();
-                Packet request = call.trace.first(true, Http2Trace.HEADERS).packet();
+                Packet serverSettings = call.trace().first(false, Http2Trace.SETTINGS).packet();
+                Packet request = call.trace().first(true, Http2Trace.HEADERS).packet();
                 assertTrue(request.timestamp().isAfter(serverSettings.timestamp()),
-                        what + ": HEADERS after the server's SETTINGS\n" + call.trace.render());
+                        what + ": HEADERS after the server's SETTINGS\n" + call.trace().render());
                 if (i == 1) {
-                    assertTrue(Witness.startsWith(call.syn.payload(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-                            what + ": the preface in the SYN: " + call.syn);
-                    assertEquals(TfoOutcome.SYN_DATA_ACKED, call.client.outcome(), call.client.toString());
+                    assertTrue(Witness.startsWith(call.syn().payload(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+                            what + ": the preface in the SYN: " + call.syn());
+                    assertEquals(TfoOutcome.SYN_DATA_ACKED, call.client().outcome(), call.client().toString());
                 }
             }
         }
@@ -136,7 +133,7 @@ class GrpcOneRoundTripTest {
      */
     @Test
     void answeredFromTheSynAloneWhenEverythingElseTheClientSendsIsDropped() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.43", true);
+        try (EchoServer server = new EchoServer("127.0.0.43", group, true, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport", String.valueOf(server.port()),
@@ -174,14 +171,14 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aServerWithoutTfoAnswersAfterTheHandshake() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.44", false);
+        try (EchoServer server = new EchoServer("127.0.0.44", group, false, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 2; i++) {
                 String what = "call #" + (i + 1) + " to a server without TFO";
                 Call call = call(server.address(), capture, GET, true, what);
-                assertEquals(TfoOutcome.COOKIE_REQUESTED, call.client.outcome(), what + ": " + call.client);
-                assertEquals(0, call.syn.payloadLength(), what + ": " + call.syn);
-                assertTrue(call.trace.hasPreface(), what);
+                assertEquals(TfoOutcome.COOKIE_REQUESTED, call.client().outcome(), what + ": " + call.client());
+                assertEquals(0, call.syn().payloadLength(), what + ": " + call.syn());
+                assertTrue(call.trace().hasPreface(), what);
             }
         }
     }
@@ -189,7 +186,7 @@ class GrpcOneRoundTripTest {
     @Test
     void aRefusedPortWithACookieFailsTheCallAsThePlainRecipeDoes() throws Exception {
         InetSocketAddress address;
-        try (EchoServer server = new EchoServer("127.0.0.45", true);
+        try (EchoServer server = new EchoServer("127.0.0.45", group, true, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             address = server.address();
@@ -215,7 +212,7 @@ class GrpcOneRoundTripTest {
 
     @Test
     void aSilentServerFailsTheCallAsThePlainRecipeDoes() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.46", true);
+        try (EchoServer server = new EchoServer("127.0.0.46", group, true, GET, PUT);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             call(server.address(), capture, GET, true, "cookie request");
             try (Rule drop = Host.current().iptables("INPUT", "-p", "tcp", "--dport", String.valueOf(server.port()),
@@ -246,11 +243,6 @@ class GrpcOneRoundTripTest {
         }
     }
 
-    /** One unary call on a new channel and what it left behind. */
-    private record Call(Channel channel, FirstWriteProbe probe, TfoResult client, TfoCounters delta, Packet syn,
-            Http2Trace trace) {
-    }
-
     /** A new channel: the module's recipe, or the plain one; {@code channel} receives its Netty channel. */
     private static ManagedChannel channel(InetSocketAddress server, boolean module,
             io.netty.channel.ChannelFactory<EpollSocketChannel> channels) {
@@ -279,88 +271,6 @@ class GrpcOneRoundTripTest {
             channel.set(ch);
             return ch;
         };
-        ManagedChannel managed = channel(server, module, channels);
-        TfoResult result;
-        TfoCounters delta;
-        try {
-            byte[] reply = ClientCalls.blockingUnaryCall(managed, method,
-                    CallOptions.DEFAULT.withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS), request);
-            assertArrayEquals(request, reply, what + ": echoed");
-            result = TfoResult.of(channel.get()).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            delta = TfoCounters.snapshot().minus(before);
-        } finally {
-            managed.shutdown();
-            managed.awaitTermination(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        int port = Witness.localPort(channel.get());
-        Packet syn = Witness.syn(capture, port);
-        capture.await(p -> p.srcPort() == port && (p.isFin() || p.isRst()), WAIT);
-        assertEquals(1, Witness.syns(capture.packets(), port).size(), what + ": one SYN, no retransmission");
-        return new Call(channel.get(), probe, result, delta, syn, new Http2Trace(capture.packets(), port));
-    }
-
-    /** A gRPC echo server on epoll, {@code TCP_FASTOPEN} on its listener or not, on its own loopback address. */
-    private static final class EchoServer implements AutoCloseable {
-        private final Server server;
-        private final String ip;
-
-        EchoServer(String ip, boolean tfo) throws IOException {
-            this.ip = ip;
-            ServerServiceDefinition.Builder service = ServerServiceDefinition.builder("tfo.Echo");
-            for (MethodDescriptor<byte[], byte[]> m : List.of(GET, PUT)) {
-                service.addMethod(m, ServerCalls.asyncUnaryCall((req, reply) -> {
-                    reply.onNext(req);
-                    reply.onCompleted();
-                }));
-            }
-            NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(ip, 0))
-                    .channelType(EpollServerSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group)
-                    .addService(service.build());
-            if (tfo) {
-                b.withOption(ChannelOption.TCP_FASTOPEN, 64);
-            }
-            this.server = b.build().start();
-        }
-
-        int port() {
-            return server.getPort();
-        }
-
-        InetSocketAddress address() {
-            return new InetSocketAddress(ip, port());
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            server.shutdownNow();
-            server.awaitTermination(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        }
-    }
-
-    /** The methods: a byte-array marshaller, no protobuf. */
-    static final class GrpcOverLoopback {
-        private GrpcOverLoopback() {
-        }
-
-        static MethodDescriptor<byte[], byte[]> method(String name, boolean idempotent) {
-            MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
-                @Override
-                public java.io.InputStream stream(byte[] value) {
-                    return new java.io.ByteArrayInputStream(value);
-                }
-
-                @Override
-                public byte[] parse(java.io.InputStream stream) {
-                    try {
-                        return stream.readAllBytes();
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }
-            };
-            return MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(MethodDescriptor.generateFullMethodName("tfo.Echo", name))
-                    .setRequestMarshaller(bytes).setResponseMarshaller(bytes).setIdempotent(idempotent).build();
-        }
+        return GrpcEcho.call(channel(server, module, channels), method, request, channel, probe, capture, before, what);
     }
 }

@@ -1,41 +1,29 @@
 package dev.tfo.frameworks;
 
 import dev.tfo.TfoCounters;
+import dev.tfo.frameworks.GrpcEcho.Call;
+import dev.tfo.frameworks.GrpcEcho.EchoServer;
 import dev.tfo.TfoResult;
 import dev.tfo.testkit.Capture;
 import dev.tfo.testkit.FreshNetns;
 import dev.tfo.testkit.TestTransport;
 import dev.tfo.testkit.Packet;
-import io.grpc.CallOptions;
-import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import io.grpc.Server;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ServerCalls;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tfo.frameworks.Witness.WAIT;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,27 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @FreshNetns
 class GrpcTfoTest {
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
-    static final MethodDescriptor<byte[], byte[]> ECHO = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName("tfo.Echo", "Echo"))
-            .setRequestMarshaller(BYTES)
-            .setResponseMarshaller(BYTES)
-            .build();
+    static final MethodDescriptor<byte[], byte[]> ECHO = GrpcEcho.method("Echo", false);
     private static final long HOLD_MILLIS = 200;
 
     private static EventLoopGroup group;
@@ -96,27 +64,28 @@ class GrpcTfoTest {
 
     @Test
     void aUnaryCallOnANewChannelCarriesTheHttp2PrefaceInTheSyn() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.14");
+        try (EchoServer server = new EchoServer("127.0.0.14", group, true, ECHO);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 3; i++) {
                 String what = "gRPC call #" + (i + 1);
                 Call call = call(server.address(), capture, 0, what);
                 if (i == 0) {
-                    Witness.assertCookieRequest(what, call.syn, call.client, null, call.delta);
-                    assertTrue(!call.trace.first(true, Http2Trace.SETTINGS).packet().has(Packet.SYN),
-                            what + ": the preface follows the handshake\n" + call.trace.render());
+                    Witness.assertCookieRequest(what, call.syn(), call.client(), null, call.delta());
+                    assertTrue(!call.trace().first(true, Http2Trace.SETTINGS).packet().has(Packet.SYN),
+                            what + ": the preface follows the handshake\n" + call.trace().render());
                 } else {
-                    assertTrue(Witness.startsWith(call.syn.payload(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-                            what + ": the HTTP/2 preface in the SYN: " + call.syn);
-                    assertTrue(call.trace.first(true, Http2Trace.SETTINGS).packet().isSyn(),
-                            what + ": the client's SETTINGS in the SYN too\n" + call.trace.render());
-                    Witness.assertDataInSyn(what, call.syn, call.probe.firstFlight(), call.client, null, call.delta);
+                    assertTrue(Witness.startsWith(call.syn().payload(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+                            what + ": the HTTP/2 preface in the SYN: " + call.syn());
+                    assertTrue(call.trace().first(true, Http2Trace.SETTINGS).packet().isSyn(),
+                            what + ": the client's SETTINGS in the SYN too\n" + call.trace().render());
+                    Witness.assertDataInSyn(what, call.syn(), call.probe().firstFlight(), call.client(), null,
+                            call.delta());
                 }
-                assertTrue(call.trace.hasPreface(), what + ": the client's stream opens with the HTTP/2 preface");
-                Packet serverSettings = call.trace.first(false, Http2Trace.SETTINGS).packet();
-                Packet request = call.trace.first(true, Http2Trace.HEADERS).packet();
+                assertTrue(call.trace().hasPreface(), what + ": the client's stream opens with the HTTP/2 preface");
+                Packet serverSettings = call.trace().first(false, Http2Trace.SETTINGS).packet();
+                Packet request = call.trace().first(true, Http2Trace.HEADERS).packet();
                 assertTrue(request.timestamp().isAfter(serverSettings.timestamp()),
-                        what + ": the request's HEADERS leave after the server's SETTINGS\n" + call.trace.render());
+                        what + ": the request's HEADERS leave after the server's SETTINGS\n" + call.trace().render());
                 report(what, call);
             }
         }
@@ -130,44 +99,41 @@ class GrpcTfoTest {
      */
     @Test
     void theCallWaitsForTheServerSettings() throws Exception {
-        try (EchoServer server = new EchoServer("127.0.0.24");
+        try (EchoServer server = new EchoServer("127.0.0.24", group, true, ECHO);
              Capture capture = Capture.here("lo", "tcp port " + server.port())) {
             for (int i = 0; i < 2; i++) {
                 String what = "gRPC call #" + (i + 1) + " with the server's SETTINGS held back " + HOLD_MILLIS + " ms";
                 Call call = call(server.address(), capture, HOLD_MILLIS, what);
                 if (i == 0) {
-                    Witness.assertCookieRequest(what, call.syn, call.client, null, call.delta);
+                    Witness.assertCookieRequest(what, call.syn(), call.client(), null, call.delta());
                 } else {
-                    Witness.assertDataInSyn(what, call.syn, call.probe.firstFlight(), call.client, null, call.delta);
+                    Witness.assertDataInSyn(what, call.syn(), call.probe().firstFlight(), call.client(), null,
+                            call.delta());
                 }
-                List<Http2Trace.Seen> read = Http2Trace.seen(call.probe.events(), false);
+                List<Http2Trace.Seen> read = Http2Trace.seen(call.probe().events(), false);
                 assertEquals(Http2Trace.SETTINGS, read.get(0).type(), what + ": the first bytes read are the"
                         + " server's SETTINGS: " + read);
-                Http2Trace.Seen headers = Http2Trace.seen(call.probe.events(), true).stream()
+                Http2Trace.Seen headers = Http2Trace.seen(call.probe().events(), true).stream()
                         .filter(f -> f.type() == Http2Trace.HEADERS).findFirst().orElseThrow();
-                double waitedMs = (headers.nanos() - call.probe.firstReadNanos) / 1e6;
-                assertTrue(headers.nanos() >= call.probe.releasedNanos, what + ": HEADERS written "
-                        + (call.probe.releasedNanos - headers.nanos()) / 1e3 + " us before the SETTINGS were let through");
+                double waitedMs = (headers.nanos() - call.probe().firstReadNanos) / 1e6;
+                assertTrue(headers.nanos() >= call.probe().releasedNanos, what + ": HEADERS written "
+                        + (call.probe().releasedNanos - headers.nanos()) / 1e3
+                        + " us before the SETTINGS were let through");
                 assertTrue(waitedMs >= HOLD_MILLIS, what + ": HEADERS " + waitedMs + " ms after the SETTINGS arrived");
                 System.out.printf("GRPC %s: HEADERS written %.3f ms after the server's SETTINGS arrived"
                                 + " (%.3f ms after they were let through); outcome %s%n", what, waitedMs,
-                        (headers.nanos() - call.probe.releasedNanos) / 1e6, call.client.outcome());
+                        (headers.nanos() - call.probe().releasedNanos) / 1e6, call.client().outcome());
             }
         }
     }
 
     private static void report(String what, Call call) {
-        Packet response = call.trace.frames().stream().filter(f -> !f.fromClient() && f.is(Http2Trace.HEADERS))
+        Packet response = call.trace().frames().stream().filter(f -> !f.fromClient() && f.is(Http2Trace.HEADERS))
                 .findFirst().orElseThrow().packet();
-        System.out.printf("TIMING %s (%s, %s): %s%n", what, call.client.outcome(),
-                call.channel.getClass().getSimpleName(), call.probe.summary());
+        System.out.printf("TIMING %s (%s, %s): %s%n", what, call.client().outcome(),
+                call.channel().getClass().getSimpleName(), call.probe().summary());
         System.out.printf("GRPC %s: SYN -> response HEADERS %.1f us on loopback; capture:%n%s", what,
-                Http2Trace.micros(call.syn, response), call.trace.render());
-    }
-
-    /** One unary call on a new channel and what it left behind. */
-    private record Call(Channel channel, FirstWriteProbe probe, TfoResult client, TfoCounters delta, Packet syn,
-            Http2Trace trace) {
+                Http2Trace.micros(call.syn(), response), call.trace().render());
     }
 
     private static Call call(InetSocketAddress server, Capture capture, long holdMillis, String what)
@@ -183,62 +149,7 @@ class GrpcTfoTest {
             return ch;
         };
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(server).usePlaintext().eventLoopGroup(group);
-        ManagedChannel managed = FrameworkTfo.grpc(builder, channels).build();
-        TfoResult result;
-        TfoCounters delta;
-        try {
-            byte[] reply = ClientCalls.blockingUnaryCall(managed, ECHO,
-                    CallOptions.DEFAULT.withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS), request);
-            assertArrayEquals(request, reply, what + ": echoed");
-            // The connection stays open until the channel shuts down: the verdict cannot race a close.
-            result = TfoResult.of(channel.get()).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            delta = TfoCounters.snapshot().minus(before);
-        } finally {
-            managed.shutdown();
-            managed.awaitTermination(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        int port = Witness.localPort(channel.get());
-        Packet syn = Witness.syn(capture, port);
-        // The whole exchange is in the capture once the client's FIN (or RST) is.
-        capture.await(p -> p.srcPort() == port && (p.isFin() || p.isRst()), WAIT);
-        assertEquals(1, Witness.syns(capture.packets(), port).size(), what + ": one SYN, no retransmission");
-        return new Call(channel.get(), probe, result, delta, syn, new Http2Trace(capture.packets(), port));
-    }
-
-    /** A gRPC echo server on epoll, with TFO on its listener, on its own loopback address. */
-    private static final class EchoServer implements AutoCloseable {
-        private final Server server;
-        private final String ip;
-
-        EchoServer(String ip) throws IOException {
-            this.ip = ip;
-            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(ip, 0))
-                    .channelType(EpollServerSocketChannel.class)
-                    .bossEventLoopGroup(group)
-                    .workerEventLoopGroup(group)
-                    .withOption(ChannelOption.TCP_FASTOPEN, 64)
-                    .addService(ServerServiceDefinition.builder("tfo.Echo")
-                            .addMethod(ECHO, ServerCalls.asyncUnaryCall((req, reply) -> {
-                                reply.onNext(req);
-                                reply.onCompleted();
-                            }))
-                            .build())
-                    .build()
-                    .start();
-        }
-
-        int port() {
-            return server.getPort();
-        }
-
-        InetSocketAddress address() {
-            return new InetSocketAddress(ip, port());
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            server.shutdownNow();
-            server.awaitTermination(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        return GrpcEcho.call(FrameworkTfo.grpc(builder, channels).build(), ECHO, request, channel, probe, capture,
+                before, what);
     }
 }
